@@ -1,0 +1,42 @@
+# Two commands for a new user:
+#   make lab    open the course (JupyterLab on chapters/)
+#   make test   run the whole test suite (unit tests + every notebook under nbval)
+# Both create .venv with `python3 -m venv` and `pip install -e .[dev]` when needed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+
+# Offline data for tests: ../shared/data when it sits beside the checkout,
+# unless the caller already set NNLIB_DATA.
+SHARED_DATA := $(wildcard $(abspath ..)/shared/data)
+ifneq ($(SHARED_DATA),)
+export NNLIB_DATA ?= $(SHARED_DATA)
+endif
+
+.PHONY: lab test chapters solutions clean-venv help
+
+help:
+	@echo "make lab      open the course in JupyterLab"
+	@echo "make test     run all tests and notebooks"
+	@echo "make chapters regenerate chapters/ from solutions/"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip >/dev/null
+	$(BIN)/python -m pip install -e '.[dev]'
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=chapters
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+
+chapters: $(STAMP)
+	$(BIN)/python tools/make_chapters.py solutions chapters
+
+clean-venv:
+	rm -rf $(VENV)

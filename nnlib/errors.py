@@ -1,0 +1,35 @@
+"""Errors that nnlib raises on bad input.
+
+Each error message names what went wrong (the layer, the array, the file) and
+how to fix it, so that a student never has to read a traceback from deep
+inside NumPy. All of them subclass a built-in exception, so ``except
+ValueError`` still works for code that does not know about nnlib.
+"""
+
+
+class NNLibError(Exception):
+    """Base class of every error nnlib raises on purpose."""
+
+
+class ShapeError(NNLibError, ValueError):
+    """An array has the wrong number of dimensions or a mismatched size."""
+
+
+class NonFiniteError(NNLibError, FloatingPointError):
+    """An input, activation or loss contains NaN or infinity."""
+
+
+class TrainingDiverged(NonFiniteError):
+    """The training loss became NaN or infinite; the message names epoch and step."""
+
+
+class LabelError(NNLibError, ValueError):
+    """Class labels are not integers in ``[0, num_classes)``."""
+
+
+class DataError(NNLibError, OSError):
+    """A data file is missing, truncated, corrupted or has the wrong format."""
+
+
+class ConfigError(NNLibError, ValueError):
+    """A keyword argument has a value nnlib does not understand."""

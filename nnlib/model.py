@@ -1,0 +1,179 @@
+"""A multilayer perceptron built from nnlib.layers and nnlib.losses.
+
+Parameters live in one dict, ``model.params = {"W1": (D, H1), "b1": (H1,), ...}``,
+and ``model.loss`` returns gradients in a dict with the same keys, so an
+optimizer only ever sees two matching dicts.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConfigError, ShapeError
+from .layers import ACTIVATIONS, affine_backward, affine_forward, check_finite, sigmoid
+from .losses import LOSSES, softmax
+
+INITS = ("he", "xavier")
+
+
+def init_weights(fan_in, fan_out, *, init, rng, dtype):
+    """Draw a (fan_in, fan_out) weight matrix.
+
+    He (Kaiming) normal, std = sqrt(2 / fan_in), keeps ReLU activations at a
+    steady scale from layer to layer; Xavier (Glorot) normal,
+    std = sqrt(2 / (fan_in + fan_out)), does the same for tanh and sigmoid.
+    """
+    if init == "he":
+        std = np.sqrt(2.0 / fan_in)
+    elif init == "xavier":
+        std = np.sqrt(2.0 / (fan_in + fan_out))
+    else:
+        raise ConfigError(f"init must be one of {INITS}, got {init!r}.")
+    return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
+
+
+def _pick(value, choices, what):
+    if value not in choices:
+        raise ConfigError(f"{what} must be one of {sorted(choices)}, got {value!r}.")
+    return value
+
+
+class MLP:
+    """Fully connected network: affine -> activation -> ... -> affine -> output.
+
+    Args:
+        sizes: layer widths including input and output, e.g. (784, 100, 100, 10).
+        activation: hidden activation, "relu", "sigmoid" or "tanh".
+        output_activation: applied to the last layer's output by ``forward``;
+            None (raw logits) for "cross_entropy" and "bce", any activation for "mse".
+        loss: "cross_entropy" (softmax, integer labels), "bce" (sigmoid on one
+            or more logits, 0/1 targets) or "mse" (regression targets).
+        bias: False builds layers without biases (used in the XOR notebook).
+        init: "he" or "xavier".
+        seed: seeds the weight initialisation, so the same seed gives the same net.
+        dtype: np.float32 for training, np.float64 for gradient checks.
+    """
+
+    def __init__(self, sizes, *, activation="relu", output_activation=None,
+                 loss="cross_entropy", bias=True, init="he", seed=0, dtype=np.float32):
+        self.sizes = tuple(int(s) for s in sizes)
+        if len(self.sizes) < 2 or min(self.sizes) < 1:
+            raise ConfigError(f"sizes needs at least an input and an output width >= 1, got {sizes}.")
+        self.activation = _pick(activation, ACTIVATIONS, "activation")
+        self.loss_name = _pick(loss, LOSSES, "loss")
+        if output_activation is not None and loss != "mse":
+            raise ConfigError(f"loss={loss!r} applies its own softmax/sigmoid; leave output_activation=None.")
+        self.output_activation = _pick(output_activation or "identity", ACTIVATIONS, "output_activation")
+        self.bias, self.init, self.seed = bool(bias), init, seed
+        self.dtype = np.dtype(dtype)
+        rng = np.random.default_rng(seed)
+        self.params = {}
+        for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:]), start=1):
+            self.params[f"W{i}"] = init_weights(fan_in, fan_out, init=init, rng=rng, dtype=self.dtype)
+            if self.bias:
+                self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
+
+    @property
+    def num_layers(self):
+        """Number of affine layers (input layer not counted)."""
+        return len(self.sizes) - 1
+
+    def __repr__(self):
+        arch = "-".join(map(str, self.sizes))
+        return (f"MLP({arch}, activation={self.activation!r}, loss={self.loss_name!r}, "
+                f"params={self.num_params():,})")
+
+    def _check_input(self, X):
+        X = np.asarray(X)
+        if X.ndim > 2 and int(np.prod(X.shape[1:])) == self.sizes[0]:
+            raise ShapeError(
+                f"MLP input has shape {X.shape}; the network expects flat vectors "
+                f"(B, {self.sizes[0]}). Use nnlib.data.flatten_and_scale(images) "
+                "or X.reshape(len(X), -1)."
+            )
+        check_finite(X, where="MLP input")
+        return X.astype(self.dtype, copy=False)
+
+    def forward(self, X, *, keep_cache=False):
+        """Run the network. X: (B, D) -> output (B, C); caches too if keep_cache."""
+        h, caches = self._check_input(X), []
+        for i in range(1, self.num_layers + 1):
+            last = i == self.num_layers
+            h, c_aff = affine_forward(h, self.params[f"W{i}"], self.params.get(f"b{i}"),
+                                      name=f"layer {i} (affine {self.sizes[i - 1]}->{self.sizes[i]})")
+            act = self.output_activation if last else self.activation
+            h, c_act = ACTIVATIONS[act][0](h)
+            caches.append((c_aff, act, c_act))
+        return (h, caches) if keep_cache else h
+
+    def backward(self, dout, caches):
+        """Backpropagate dL/doutput through every layer; returns grads keyed like params."""
+        grads = {}
+        for i in range(self.num_layers, 0, -1):
+            c_aff, act, c_act = caches[i - 1]
+            dout = ACTIVATIONS[act][1](dout, c_act)
+            dout, grads[f"W{i}"], db = affine_backward(dout, c_aff)
+            if self.bias:
+                grads[f"b{i}"] = db
+        return grads
+
+    def loss(self, X, y):
+        """Mean loss on a batch and its gradients.
+
+        Inputs: X (B, D); y (B,) integer labels for "cross_entropy", targets
+        shaped like the output (B, C) for "bce" and "mse".
+        Returns: (loss: float, grads: dict with the keys of self.params).
+        """
+        out, caches = self.forward(X, keep_cache=True)
+        loss, dout = LOSSES[self.loss_name](out, y)
+        return loss, self.backward(dout, caches)
+
+    def predict_proba(self, X):
+        """Class probabilities: softmax for cross-entropy, sigmoid for bce."""
+        out = self.forward(X)
+        if self.loss_name == "cross_entropy":
+            return softmax(out)
+        if self.loss_name == "bce":
+            return sigmoid(out)
+        raise ConfigError("predict_proba needs loss='cross_entropy' or 'bce'.")
+
+    def predict(self, X):
+        """Predicted labels (B,) for classification; the raw outputs for mse."""
+        out = self.forward(X)
+        if self.loss_name == "cross_entropy":
+            return out.argmax(axis=1)
+        if self.loss_name == "bce":
+            return (out > 0).astype(np.int64)
+        return out
+
+    def num_params(self):
+        """Total number of trainable scalars (weights and biases)."""
+        return int(sum(p.size for p in self.params.values()))
+
+    def macs_per_example(self):
+        """Multiply-accumulates in one forward pass of one example: sum of D_in x D_out."""
+        return int(sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:])))
+
+    def save(self, path):
+        """Write weights and configuration to a .npz file."""
+        config = dict(sizes=self.sizes, activation=self.activation, loss=self.loss_name,
+                      output_activation=self.output_activation, bias=self.bias,
+                      init=self.init, dtype=self.dtype.name)
+        np.savez(Path(path), __config__=np.array(repr(config)), **self.params)
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a model saved with ``save``; raises ShapeError if arrays mismatch."""
+        import ast
+
+        with np.load(Path(path), allow_pickle=False) as f:
+            config = ast.literal_eval(str(f["__config__"]))
+            arrays = {k: f[k] for k in f.files if k != "__config__"}
+        out_act = config.pop("output_activation")
+        model = cls(config.pop("sizes"), output_activation=None if out_act == "identity" else out_act,
+                    dtype=np.dtype(config.pop("dtype")), **config)
+        for name, value in model.params.items():
+            if name not in arrays or arrays[name].shape != value.shape:
+                raise ShapeError(f"{path}: parameter {name} is missing or has the wrong shape.")
+            model.params[name] = arrays[name]
+        return model

@@ -1,0 +1,93 @@
+"""The few plots the notebooks share. matplotlib is imported when a function runs."""
+
+import numpy as np
+
+
+def _axes(ax, figsize=(5, 4)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_history(history, *, axes=None):
+    """Loss (left) and accuracy (right) per epoch from ``nnlib.train.fit``'s history."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    axes[0].plot(epochs, history["loss"], "o-", label="train")
+    if history.get("val_loss"):
+        axes[0].plot(epochs, history["val_loss"], "s--", label="validation")
+    axes[0].set(xlabel="epoch", ylabel="loss", title="Loss")
+    if history["acc"] and history["acc"][0] is not None:
+        axes[1].plot(epochs, history["acc"], "o-", label="train")
+        if history.get("val_acc"):
+            axes[1].plot(epochs, history["val_acc"], "s--", label="validation")
+        axes[1].set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+        axes[1].legend()
+    axes[0].legend()
+    return axes
+
+
+def plot_decision_boundary(predict, X, y, *, ax=None, resolution=200, padding=0.5, title=None):
+    """Shade the regions a 2-D classifier assigns to each class and scatter the data.
+
+    predict: function (K, 2) -> (K,) labels or scores; X: (N, 2); y: (N,).
+    """
+    ax = _axes(ax)
+    lo, hi = X.min(axis=0) - padding, X.max(axis=0) + padding
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    z = np.asarray(predict(grid), dtype=float).reshape(gx.shape)
+    ax.contourf(gx, gy, z, levels=20 if np.unique(z).size > 10 else None, cmap="RdBu", alpha=0.35)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", edgecolors="k", s=50)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$", title=title)
+    return ax
+
+
+def show_images(images, labels=None, *, predictions=None, ncols=10, class_names=None, size=1.2):
+    """Grid of grayscale images (N, 28, 28) or (N, 784), titled with labels and predictions.
+
+    A wrong prediction is titled in red as "pred (true)".
+    """
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    n = len(images)
+    side = int(round(np.sqrt(images[0].size)))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.15), squeeze=False)
+    name = (lambda k: class_names[int(k)]) if class_names else (lambda k: str(int(k)))
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i].reshape(side, side), cmap="gray_r")
+        if predictions is not None:
+            wrong = labels is not None and predictions[i] != labels[i]
+            text = f"{name(predictions[i])} ({name(labels[i])})" if wrong else name(predictions[i])
+            ax.set_title(text, fontsize=9, color="red" if wrong else "black")
+        elif labels is not None:
+            ax.set_title(name(labels[i]), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(cm, *, class_names=None, ax=None):
+    """Heat map of a confusion matrix with the counts written in each cell."""
+    ax = _axes(ax, figsize=(6, 5))
+    k = cm.shape[0]
+    im = ax.imshow(cm, cmap="Blues")
+    ticks = np.arange(k)
+    names = class_names or [str(i) for i in ticks]
+    ax.set(xticks=ticks, yticks=ticks, xticklabels=names, yticklabels=names,
+           xlabel="predicted", ylabel="true", title="Confusion matrix")
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if cm[i, j] > cm.max() / 2 else "black")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046)
+    return ax

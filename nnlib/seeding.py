@@ -1,0 +1,22 @@
+"""One call that makes a notebook's random numbers reproducible."""
+
+import importlib.util
+import random
+
+import numpy as np
+
+
+def seed(n=0):
+    """Seed Python's random, NumPy's global RNG and (if installed) torch.
+
+    Returns a fresh ``np.random.Generator`` seeded with ``n``, the preferred way
+    to draw random numbers in new code.
+    """
+    random.seed(n)
+    np.random.seed(n)
+    # torch is optional for nnlib's core: seed it only when it is installed.
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.manual_seed(n)
+    return np.random.default_rng(n)
