@@ -1,13 +1,13 @@
 """nnlib: the small NumPy neural-network library shared by the course notebooks.
 
 Modules (one concept each): layers, losses, model, optim, train, gradcheck,
-data, plot, checks. Importing nnlib loads only NumPy; plotting, data download
-and torch are imported when first used.
+data, plot, checks, sysinfo. Importing nnlib loads only NumPy; matplotlib,
+pooch and torch are imported inside the functions that need them.
 """
 
 from importlib import metadata as _metadata
 
-from . import errors, gradcheck, layers, losses, model, optim, train
+from . import checks, data, errors, gradcheck, layers, losses, model, optim, plot, train
 from .model import MLP
 from .seeding import seed
 
@@ -16,5 +16,5 @@ try:  # one source of truth for the version: pyproject.toml
 except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["MLP", "seed", "errors", "gradcheck", "layers", "losses", "model", "optim", "train",
-           "__version__"]
+__all__ = ["MLP", "seed", "checks", "data", "errors", "gradcheck", "layers", "losses", "model",
+           "optim", "plot", "train", "__version__"]
