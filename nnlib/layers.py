@@ -93,14 +93,18 @@ def relu_backward(dout, cache):
 
 
 def sigmoid(x):
-    """Numerically stable logistic function 1 / (1 + exp(-x)), any shape."""
+    """Numerically stable logistic function 1 / (1 + exp(-x)), any shape.
+
+    Accepts scalars too (returns a 0-d NumPy value, so f-strings format it).
+    """
     # Split by sign so exp never sees a large positive argument (no overflow).
+    x = np.asarray(x)
     out = np.empty_like(x, dtype=np.result_type(x, np.float32))
     pos = x >= 0
     out[pos] = 1.0 / (1.0 + np.exp(-x[pos]))
     ez = np.exp(x[~pos])
     out[~pos] = ez / (1.0 + ez)
-    return out
+    return out[()] if out.ndim == 0 else out
 
 
 def sigmoid_forward(x):

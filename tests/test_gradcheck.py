@@ -90,3 +90,9 @@ def test_whole_mlp(activation, loss, out, rng):
     y = rng.integers(0, out, size=7) if loss == "cross_entropy" else rng.integers(0, 2, size=(7, out)).astype(float)
     errors = gradcheck.check_model(model, X, y)
     assert max(errors.values()) < TOL, errors
+
+
+def test_sigmoid_accepts_scalars_and_does_not_overflow():
+    assert float(layers.sigmoid(-6.0)) == pytest.approx(1 / (1 + np.exp(6.0)), rel=1e-15)
+    with np.errstate(over="raise"):
+        assert layers.sigmoid(np.array([-800.0, 0.0, 800.0])).tolist() == [0.0, 0.5, 1.0]

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Execute solution notebooks so that their stored outputs are current.
+
+usage: execute_notebooks.py [--inplace] PATH...
+
+PATH is a notebook or a folder (its *.ipynb files). Each notebook runs top to
+bottom in a fresh kernel of the current Python environment, with its own folder
+as working directory and a 600 s limit per cell. With --inplace the executed
+notebook is written back (only if it changed); without it nothing is written,
+which checks that the notebooks run. Outputs are normalized so that re-running
+an unchanged notebook gives a minimal diff. Exit status 1 if any notebook fails.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import ipykernel.kernelspec
+import nbformat
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellControlSignal, DeadKernelError
+
+CELL_TIMEOUT_S = 600
+KERNEL_NAME = "python3"
+# Widget views carry random model ids and cannot render without the widget
+# state, which we strip; their text/plain fallback stays. (nbclient must still
+# record the state while running: with store_widget_state=False its Output
+# widget hook fails with a KeyError.)
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+VOLATILE_NOTEBOOK_METADATA = ("widgets",)
+VOLATILE_CELL_METADATA = ("execution", "ExecuteTime")
+
+
+class CurrentEnvKernelSpecs(KernelSpecManager):
+    """Resolve every kernel name to ipykernel in this interpreter.
+
+    A python3 kernelspec installed elsewhere (user or system Jupyter) could
+    point at another Python; nbval's --nbval-current-env does the same.
+    """
+
+    def get_kernel_spec(self, kernel_name):
+        return self.kernel_spec_class(
+            resource_dir=ipykernel.kernelspec.RESOURCES,
+            **ipykernel.kernelspec.get_kernel_dict(),
+        )
+
+
+def strip_volatile_metadata(nb: nbformat.NotebookNode) -> None:
+    """Drop metadata that changes on every run (widget state, timings)."""
+    for key in VOLATILE_NOTEBOOK_METADATA:
+        nb.metadata.pop(key, None)
+    for cell in nb.cells:
+        for key in VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+
+
+def drop_widget_views(nb: nbformat.NotebookNode) -> None:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW_MIME, None)
+
+
+def execute(path: Path) -> nbformat.NotebookNode:
+    """Run the notebook; raise nbclient's error if a cell fails."""
+    nb = nbformat.read(path, as_version=4)
+    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=CurrentEnvKernelSpecs())
+    NotebookClient(
+        nb,
+        km=km,
+        timeout=CELL_TIMEOUT_S,
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+    ).execute()
+    strip_volatile_metadata(nb)
+    drop_widget_views(nb)
+    return nb
+
+
+def write_if_changed(nb: nbformat.NotebookNode, path: Path) -> bool:
+    text = nbformat.writes(nb) + "\n"
+    if path.read_text(encoding="utf-8") == text:
+        return False
+    path.write_text(text, encoding="utf-8", newline="\n")
+    return True
+
+
+def notebook_paths(args: list[str]) -> list[Path]:
+    paths = []
+    for arg in map(Path, args):
+        if arg.is_dir():
+            paths += sorted(arg.glob("*.ipynb"))
+        elif arg.suffix == ".ipynb" and arg.is_file():
+            paths.append(arg)
+        else:
+            sys.exit(f"error: {arg} is neither a notebook nor a folder")
+    return paths
+
+
+def run_one(path: Path, inplace: bool) -> bool:
+    """Execute one notebook, report its wall time; return True on success."""
+    start = time.perf_counter()
+    try:
+        nb = execute(path)
+    except (CellControlSignal, DeadKernelError) as err:
+        print(f"{path}: FAILED after {time.perf_counter() - start:.1f} s\n{err}", file=sys.stderr)
+        return False
+    if not inplace:
+        status = "ran, not written (use --inplace)"
+    else:
+        status = "written" if write_if_changed(nb, path) else "unchanged"
+    print(f"{path}: {time.perf_counter() - start:.1f} s, {status}")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--inplace", action="store_true", help="write the executed notebooks back")
+    parser.add_argument("paths", nargs="+", metavar="PATH")
+    args = parser.parse_args(argv)
+    results = [run_one(path, args.inplace) for path in notebook_paths(args.paths)]
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
