@@ -1,13 +1,15 @@
 """nnlib: the small NumPy neural-network library shared by the course notebooks.
 
 Modules (one concept each): layers, losses, model, optim, train, gradcheck,
-data, plot, checks, sysinfo. Importing nnlib loads only NumPy; matplotlib,
+data, plot, checks, sysinfo, activations (notebook 02), memory (parameter/byte/MAC accounting), timing
+(benchmarks), perceptron (notebook 01), xor (notebook 03). Importing nnlib loads only NumPy; matplotlib,
 pooch and torch are imported inside the functions that need them.
 """
 
 from importlib import metadata as _metadata
 
-from . import checks, data, errors, gradcheck, layers, losses, model, optim, plot, train
+from . import (activations, checks, data, errors, gradcheck, layers, losses, memory, model, optim, perceptron, plot,
+               timing, train, xor)
 from .model import MLP
 from .seeding import seed
 
@@ -16,5 +18,5 @@ try:  # one source of truth for the version: pyproject.toml
 except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["MLP", "seed", "checks", "data", "errors", "gradcheck", "layers", "losses", "model",
-           "optim", "plot", "train", "__version__"]
+__all__ = ["MLP", "seed", "activations", "checks", "data", "errors", "gradcheck", "layers", "losses", "memory", "model",
+           "optim", "perceptron", "plot", "timing", "train", "xor", "__version__"]
