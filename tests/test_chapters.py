@@ -225,7 +225,7 @@ def test_mirror_copies_files_and_removes_stale_ones(tmp_path, fixture_path, caps
     src, dst = fixture_path.parent, tmp_path / "dst"
     (src / "img").mkdir()
     (src / "img" / "figure.png").write_bytes(b"\x89PNG fake")
-    write(fixture_notebook(), dst / "deleted.ipynb")
+    write(render(fixture_path), dst / "deleted.ipynb")  # a chapter nobody has answered in
     (dst / ".ipynb_checkpoints").mkdir()
     written = mc.make_chapters(src, dst)
     assert written == [Path("deleted.ipynb"), Path("fixture.ipynb"), Path("img/figure.png")]
@@ -338,3 +338,28 @@ def test_solution_and_chapter_pass_nbval(fixture_path, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:]
     code_cells = sum(cell.cell_type == "code" for cell in fixture_notebook().cells)
     assert f"{2 * code_cells} passed" in result.stdout
+
+
+def _answer_in_chapter(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[5].source = nb.cells[5].source.replace("raise NotImplementedError()", "answer = 42")
+    nbformat.write(nb, path)
+
+
+def test_never_overwrites_answers_without_force(tmp_path, fixture_path, capsys):
+    """A student's answers in chapters/ survive `make chapters` unless --force is given."""
+    src, dst = fixture_path.parent, tmp_path / "dst"
+    mc.make_chapters(src, dst)
+    assert mc.answered_cells(dst / "fixture.ipynb") == []  # the fresh chapter holds only stubs
+    _answer_in_chapter(dst / "fixture.ipynb")
+    answered = (dst / "fixture.ipynb").read_bytes()
+    with pytest.raises(mc.WorkAtRisk, match=r"fixture.ipynb: answers in answer"):
+        mc.make_chapters(src, dst)
+    assert mc.main([str(src), str(dst)]) == 3
+    assert "--force" in capsys.readouterr().err
+    (src / "fixture.ipynb").rename(src / "renamed.ipynb")  # deleting it would lose the answers too
+    with pytest.raises(mc.WorkAtRisk):
+        mc.make_chapters(src, dst)
+    assert (dst / "fixture.ipynb").read_bytes() == answered
+    assert mc.main([str(src), str(dst), "--force"]) == 0
+    assert sorted(read_tree(dst)) == [Path("renamed.ipynb")]

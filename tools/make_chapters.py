@@ -10,8 +10,10 @@ ignored on both sides. Output is byte-identical across runs, so DST can be
 committed and checked for staleness.
 
 With --check nothing is written: the stale DST files are listed and the exit
-status is 1 if there are any. Malformed source (exit status 2) is reported per
-notebook, cell index (counting all cells from 0) and grade_id.
+status is 1 if there are any. A stale DST notebook with answers typed into it
+is never overwritten or deleted without --force (exit status 3). Malformed
+source (exit status 2) is reported per notebook, cell index (counting all
+cells from 0) and grade_id.
 
 The student notebook is built with nbgrader's own preprocessors (no gradebook,
 no course directory): solutions and hidden tests are cleared, cells locked,
@@ -297,11 +299,47 @@ def stale_files(dst: Path, files: dict[Path, bytes]) -> list[Path]:
     return sorted(changed + extra)
 
 
-def make_chapters(src: Path | str, dst: Path | str) -> list[Path]:
-    """Bring DST in line with SRC; return the relative paths written or deleted."""
+class WorkAtRisk(RuntimeError):
+    """DST holds notebooks with answers typed in; regenerating would erase them."""
+
+
+STUBS = ("raise NotImplementedError()", "YOUR ANSWER HERE")
+
+
+def answered_cells(path: Path) -> list[str]:
+    """grade_ids of answer cells in an existing chapter that no longer hold nbgrader's stub."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # unreadable: not a notebook anyone can have worked in
+        return []
+    return [nbgrader_meta(cell).get("grade_id", f"cell {index}") for index, cell in enumerate(nb.cells)
+            if nbgrader_meta(cell).get("solution") and not any(stub in cell.source for stub in STUBS)]
+
+
+def work_at_risk(dst: Path, stale: list[Path]) -> list[str]:
+    """One line per stale chapter in DST that a student (or author) has answered in."""
+    lines = []
+    for relative in stale:
+        if relative.suffix == ".ipynb" and (dst / relative).is_file():
+            answered = answered_cells(dst / relative)
+            if answered:
+                lines.append(f"{dst / relative}: answers in {', '.join(answered)}")
+    return lines
+
+
+def make_chapters(src: Path | str, dst: Path | str, *, force: bool = False) -> list[Path]:
+    """Bring DST in line with SRC; return the relative paths written or deleted.
+
+    Refuses (WorkAtRisk) to overwrite or delete a chapter with answers typed
+    into it, unless force: students work in chapters/, and nothing they wrote
+    should vanish because an author regenerated the folder.
+    """
     src, dst = Path(src), Path(dst)
     files = render_tree(src)
     stale = stale_files(dst, files)
+    at_risk = [] if force else work_at_risk(dst, stale)
+    if at_risk:
+        raise WorkAtRisk("\n".join(at_risk))
     for relative in stale:
         target = dst / relative
         if relative in files:
@@ -317,16 +355,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("src", type=Path, help="folder of solution notebooks")
     parser.add_argument("dst", type=Path, help="folder of generated student notebooks")
     parser.add_argument("--check", action="store_true", help="list stale files and exit 1 instead of writing")
+    parser.add_argument("--force", action="store_true", help="overwrite chapters even if answers were typed into them")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
         if args.check:
             stale = stale_files(args.dst, render_tree(args.src))
         else:
-            stale = make_chapters(args.src, args.dst)
+            stale = make_chapters(args.src, args.dst, force=args.force)
     except SourceError as err:
         print(f"error: malformed source notebook(s):\n{err}", file=sys.stderr)
         return 2
+    except WorkAtRisk as err:
+        print(f"error: nothing written; these notebooks hold answers that regenerating would erase:\n{err}\n"
+              f"Copy them somewhere safe (e.g. `cp {args.dst}/NN_name.ipynb ~/my-answers/`), "
+              "then run again with --force.", file=sys.stderr)
+        return 3
     verb = "stale" if args.check else "updated"
     for relative in stale:
         print(f"{verb}: {args.dst / relative}")
