@@ -10,7 +10,7 @@ Softmax is not elementwise; its stable form is ``nnlib.losses.softmax``.
 import numpy as np
 
 from .errors import ConfigError
-from .layers import relu_forward, sigmoid, tanh_forward
+from .layers import ACTIVATIONS
 
 NAMES = ("sigmoid", "tanh", "relu")
 CHAIN_INITS = ("xavier", "he")
@@ -29,29 +29,21 @@ def _as_float(x):
 def value(x, *, name):
     """f(x) elementwise for f = "sigmoid", "tanh" or "relu". x: any shape -> same shape."""
     _check_name(name, "value")
-    x = _as_float(x)
-    if name == "sigmoid":
-        return sigmoid(x)
-    if name == "tanh":
-        return tanh_forward(x)[0]
-    return relu_forward(x)[0]
+    forward, _ = ACTIVATIONS[name]
+    return forward(_as_float(x))[0]
 
 
 def derivative(x, *, name):
     """f'(x) elementwise. x: any shape -> same shape, finite for any finite x.
 
-    sigmoid' = s (1 - s) with s = sigmoid(x); tanh' = 1 - tanh(x)^2;
+    The layer's own backward pass fed a gradient of ones, so plots and checks use
+    exactly the derivative that training uses: sigmoid' = s (1 - s), tanh' = 1 - tanh^2,
     relu' = 1 where x > 0 and 0 elsewhere (the value at exactly 0 is taken as 0).
     """
     _check_name(name, "derivative")
-    x = _as_float(x)
-    if name == "sigmoid":
-        s = sigmoid(x)
-        return s * (1.0 - s)
-    if name == "tanh":
-        t = np.tanh(x)
-        return 1.0 - t * t
-    return (x > 0).astype(x.dtype)
+    forward, backward = ACTIVATIONS[name]
+    out, cache = forward(_as_float(x))
+    return backward(np.ones_like(out), cache)
 
 
 def _check_positive_int(value, what):
