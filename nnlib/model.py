@@ -12,6 +12,7 @@ import numpy as np
 from .errors import ConfigError, ShapeError
 from .layers import ACTIVATIONS, affine_backward, affine_forward, check_finite, sigmoid
 from .losses import LOSSES, softmax
+from .memory import macs
 
 INITS = ("he", "xavier")
 
@@ -152,7 +153,7 @@ class MLP:
 
     def macs_per_example(self):
         """Multiply-accumulates in one forward pass of one example: sum of D_in x D_out."""
-        return int(sum(a * b for a, b in zip(self.sizes[:-1], self.sizes[1:])))
+        return macs(self.sizes)
 
     def save(self, path):
         """Write weights and configuration to a .npz file."""
