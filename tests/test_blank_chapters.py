@@ -12,23 +12,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client import AsyncKernelManager
-from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
-from execute_notebooks import KERNEL_NAME, CurrentEnvKernelSpecs  # noqa: E402
+from execute_notebooks import run_notebook  # noqa: E402
 from make_chapters import RAISES_TAG  # noqa: E402
 
 CHAPTERS = sorted((REPO / "chapters").glob("[0-9][0-9]_*.ipynb"))
-
-
-def run_blank(path: Path) -> nbformat.NotebookNode:
-    nb = nbformat.read(path, as_version=4)
-    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=CurrentEnvKernelSpecs())
-    NotebookClient(nb, km=km, allow_errors=True, timeout=300,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    return nb
 
 
 def error_names(cell) -> list[str]:
@@ -37,7 +27,7 @@ def error_names(cell) -> list[str]:
 
 @pytest.mark.parametrize("path", [pytest.param(p, id=p.stem) for p in CHAPTERS])
 def test_blank_chapter_raises_exactly_in_tagged_cells(path):
-    nb = run_blank(path)
+    nb = run_notebook(nbformat.read(path, as_version=4), cwd=path.parent, allow_errors=True, timeout=300)
     problems = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":

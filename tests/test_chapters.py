@@ -14,15 +14,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client import AsyncKernelManager
-from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbval.plugin import find_comment_markers
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 import make_chapters as mc  # noqa: E402
-from execute_notebooks import KERNEL_NAME, CurrentEnvKernelSpecs  # noqa: E402
+from execute_notebooks import run_notebook  # noqa: E402
 
 SOLUTIONS, CHAPTERS = REPO / "solutions", REPO / "chapters"
 SOLUTION_NOTEBOOKS = [SOLUTIONS / p for p in mc.tree_files(SOLUTIONS) if p.suffix == ".ipynb"]
@@ -316,9 +314,7 @@ def test_all_problems_of_all_notebooks_are_reported(tmp_path):
 def test_blank_chapter_raises_exactly_in_tagged_cells(fixture_path, tmp_path):
     """nbval passes a raises-exception cell that does not raise, so check both directions here."""
     chapter = render(fixture_path)
-    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=CurrentEnvKernelSpecs())
-    NotebookClient(chapter, km=km, allow_errors=True, timeout=60,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    run_notebook(chapter, cwd=tmp_path, allow_errors=True, timeout=60)
     raised = {i for i, cell in enumerate(chapter.cells)
               if any(out.output_type == "error" for out in cell.get("outputs", []))}
     assert raised == EXPECTED_TAGGED

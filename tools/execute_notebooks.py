@@ -64,17 +64,18 @@ def drop_widget_views(nb: nbformat.NotebookNode) -> None:
             output.get("data", {}).pop(WIDGET_VIEW_MIME, None)
 
 
+def run_notebook(nb: nbformat.NotebookNode, *, cwd: Path, allow_errors: bool = False,
+                 timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
+    """Execute nb in place in a fresh kernel of this Python, with cwd as working directory."""
+    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=CurrentEnvKernelSpecs())
+    NotebookClient(nb, km=km, timeout=timeout, allow_errors=allow_errors, record_timing=False,
+                   resources={"metadata": {"path": str(Path(cwd).resolve())}}).execute()
+    return nb
+
+
 def execute(path: Path) -> nbformat.NotebookNode:
     """Run the notebook; raise nbclient's error if a cell fails."""
-    nb = nbformat.read(path, as_version=4)
-    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=CurrentEnvKernelSpecs())
-    NotebookClient(
-        nb,
-        km=km,
-        timeout=CELL_TIMEOUT_S,
-        record_timing=False,
-        resources={"metadata": {"path": str(path.parent.resolve())}},
-    ).execute()
+    nb = run_notebook(nbformat.read(path, as_version=4), cwd=path.parent)
     strip_volatile_metadata(nb)
     drop_widget_views(nb)
     return nb
