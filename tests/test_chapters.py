@@ -49,22 +49,22 @@ def fixture_notebook() -> nbformat.NotebookNode:
     """One cell of each kind; the comments give what the chapter must do with it."""
     cells = [
         # 0: plain narrative with an output -> output and count cleared
-        code("import math\nmath.pi", 1, [new_output("execute_result", {"text/plain": "3.141592653589793"}, execution_count=1)]),
+        code("import math\nfrom nnlib import checks\nmath.pi", 1, [new_output("execute_result", {"text/plain": "3.141592653589793"}, execution_count=1)]),
         # 1: checked output -> output and count kept
         code("# NBVAL_CHECK_OUTPUT\nprint(math.sqrt(16))", 2, [stdout("4.0\n")]),
         # 2: test before any exercise -> not tagged
-        graded(code('assert math.pi > 3, "math.pi looks wrong"', 3), "env_tests", grade=True, points=1),
+        graded(code('assert math.pi > 3, "math.pi looks wrong"\nchecks.passed("env")', 3), "env_tests", grade=True, points=1),
         # 3: function stub -> defining it does not raise, not tagged
         graded(code("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", 4),
                "double", solution=True),
         # 4: its test, with hidden tests -> tagged
-        graded(code('assert double(2) == 4, "double(2) should be 4"\n'
+        graded(code('assert double(2) == 4, "double(2) should be 4"\nchecks.passed("double")\n'
                     "### BEGIN HIDDEN TESTS\nassert double(-1.5) == -3.0\n### END HIDDEN TESTS", 5),
                "double_tests", grade=True, points=2),
         # 5: top-level numeric answer -> the stub raises, tagged
         graded(code("### BEGIN SOLUTION\nanswer = 6 * 7\n### END SOLUTION", 6), "answer", solution=True),
         # 6: its test -> tagged
-        graded(code('assert isinstance(answer, int), "answer should be an int"\n'
+        graded(code('assert isinstance(answer, int), "answer should be an int"\nchecks.passed("answer")\n'
                     "### BEGIN HIDDEN TESTS\nassert answer == 42\n### END HIDDEN TESTS", 7),
                "answer_tests", grade=True, points=1),
         # 7: manually graded written answer -> "YOUR ANSWER HERE"
@@ -219,21 +219,30 @@ def test_check_output_marker_is_parsed_like_nbval(source):
     assert mc.checks_output(source) == dict(find_comment_markers(source)).get("check", False)
 
 
-def test_mirror_copies_files_and_removes_stale_ones(tmp_path, fixture_path, capsys):
+def test_mirror_copies_files_and_deletes_only_orphaned_chapters(tmp_path, fixture_path, capsys):
     src, dst = fixture_path.parent, tmp_path / "dst"
     (src / "img").mkdir()
     (src / "img" / "figure.png").write_bytes(b"\x89PNG fake")
-    write(render(fixture_path), dst / "deleted.ipynb")  # a chapter nobody has answered in
+    (src / "gone.ipynb").write_bytes(fixture_path.read_bytes())
+    mc.make_chapters(src, dst)
+    (src / "gone.ipynb").unlink()                                        # its source is removed
+    shutil.copy(dst / "gone.ipynb", dst / "gone-Copy1.ipynb")             # a Jupyter duplicate of it
+    foreign = {"mine.ipynb": b'{"cells": []}', "model.npz": b"PK\x03\x04", "plot.png": b"\x89PNG",
+               "broken.ipynb": b"{not json"}
+    for name, data in foreign.items():
+        (dst / name).write_bytes(data)
     (dst / ".ipynb_checkpoints").mkdir()
-    written = mc.make_chapters(src, dst)
-    assert written == [Path("deleted.ipynb"), Path("fixture.ipynb"), Path("img/figure.png")]
-    assert sorted(read_tree(dst)) == [Path("fixture.ipynb"), Path("img/figure.png")]
-    assert (dst / ".ipynb_checkpoints").is_dir()
-    assert mc.make_chapters(src, dst) == []
+    report = mc.make_chapters(src, dst)
+    assert report == {"created": [], "updated": [], "deleted": [Path("gone.ipynb")]}
+    assert all((dst / name).read_bytes() == data for name, data in foreign.items())
+    assert (dst / "gone-Copy1.ipynb").is_file() and (dst / ".ipynb_checkpoints").is_dir()
+    assert mc.make_chapters(src, dst) == {"created": [], "updated": [], "deleted": []}
     assert mc.main([str(src), str(dst), "--check"]) == 0
     (dst / "img" / "figure.png").write_bytes(b"changed")
     assert mc.main([str(src), str(dst), "--check"]) == 1
     assert f"stale: {dst / 'img' / 'figure.png'}" in capsys.readouterr().out
+    assert mc.main([str(src), str(dst)]) == 0
+    assert f"updated: {dst / 'img' / 'figure.png'}" in capsys.readouterr().out
 
 
 def _set(index, key, value):
@@ -266,7 +275,7 @@ MALFORMED = {
     "nested solution": (_edit_source(5, "answer = 6 * 7", "### BEGIN SOLUTION"),
                         "cell 5 (grade_id 'answer'): 'BEGIN SOLUTION' on line 2 is nested in the one on line 1"),
     "end without begin": (_edit_source(4, "### BEGIN HIDDEN TESTS\n", ""),
-                          "cell 4 (grade_id 'double_tests'): 'END HIDDEN TESTS' on line 3 has no 'BEGIN HIDDEN TESTS'"),
+                          "cell 4 (grade_id 'double_tests'): 'END HIDDEN TESTS' on line 4 has no 'BEGIN HIDDEN TESTS'"),
     "duplicate grade_id": (_set(6, "grade_id", "double_tests"),
                            "cell 6 (grade_id 'double_tests'): duplicate grade_id, already used by cell 4"),
     "graded without points": (_drop_points, "cell 4 (grade_id 'double_tests'): invalid nbgrader metadata"),
@@ -280,8 +289,24 @@ MALFORMED = {
     "checked output in test cell": (_edit_source(2, "assert", "# NBVAL_CHECK_OUTPUT\nassert"),
                                     "cell 2 (grade_id 'env_tests'): NBVAL_CHECK_OUTPUT in an nbgrader cell"),
     "checked output never run": (_unexecute, "cell 1: NBVAL_CHECK_OUTPUT cell was never executed"),
-    "only hidden tests": (_edit_source(6, 'assert isinstance(answer, int), "answer should be an int"', "# see below"),
+    "only hidden tests": (_edit_source(6, 'assert isinstance(answer, int), "answer should be an int"\nchecks.passed("answer")',
+                                       "# see below"),
                           "cell 6 (grade_id 'answer_tests'): test cell has no visible test code"),
+    "no solution markers": (_edit_source(3, "    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "    return 2 * x"),
+                            "cell 3 (grade_id 'double'): solution cell has no '### BEGIN SOLUTION'"),
+    "lower-case marker": (_edit_source(5, "### BEGIN SOLUTION", "### begin solution"),
+                          "cell 5 (grade_id 'answer'): line 1: '### begin solution' is not a marker nbgrader recognizes; "
+                          "write exactly '### BEGIN SOLUTION'"),
+    "mistyped marker": (_edit_source(3, "### END SOLUTION", "### END SOLUTOIN"),
+                        "cell 3 (grade_id 'double'): line 4: '### END SOLUTOIN' is not a marker nbgrader recognizes; write exactly '### END SOLUTION'"),
+    "two hashes": (_edit_source(4, "### BEGIN HIDDEN TESTS", "## BEGIN HIDDEN TESTS"),
+                   "cell 4 (grade_id 'double_tests'): line 3: '## BEGIN HIDDEN TESTS' is not a marker"),
+    "marker not alone": (_edit_source(5, "### BEGIN SOLUTION", "x = 1  ### BEGIN SOLUTION"),
+                         "cell 5 (grade_id 'answer'): line 1: a marker must stand alone on its line"),
+    "written answer without markers": (_edit_source(7, "### BEGIN SOLUTION\nBecause 42 is the answer.\n### END SOLUTION",
+                                                    "Because."), "cell 7 (grade_id 'why'): solution cell has no"),
+    "test without passed": (_edit_source(4, 'checks.passed("double")\n', ""),
+                            "cell 4 (grade_id 'double_tests'): test cell has no visible `checks.passed(...)` line"),
     "stub not python": (_edit_source(5, "### BEGIN", "answer = (\n### BEGIN"),
                         "cell 5 (grade_id 'answer'): the cleared cell is not valid Python"),
 }
@@ -336,26 +361,56 @@ def test_solution_and_chapter_pass_nbval(fixture_path, tmp_path):
     assert f"{2 * code_cells} passed" in result.stdout
 
 
-def _answer_in_chapter(path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
-    nb.cells[5].source = nb.cells[5].source.replace("raise NotImplementedError()", "answer = 42")
-    nbformat.write(nb, path)
+BROKEN_FILES = {
+    "empty": (b"", "the file is empty"),
+    "blank": (b"  \n", "the file is empty"),
+    "invalid JSON": (b'{"cells": [', "invalid JSON at line 1, column 12"),
+    "empty object": (b"{}", "not a Jupyter notebook"),
+    "a list": (b"[]", "not a Jupyter notebook"),
+    "old format": (b'{"nbformat": 3, "worksheets": []}', "not a Jupyter notebook"),
+    "not UTF-8": (b"\xff\xfe{", "not UTF-8 text"),
+}
 
 
-def test_never_overwrites_answers_without_force(tmp_path, fixture_path, capsys):
-    """A student's answers in chapters/ survive `make chapters` unless --force is given."""
-    src, dst = fixture_path.parent, tmp_path / "dst"
-    mc.make_chapters(src, dst)
-    assert mc.answered_cells(dst / "fixture.ipynb") == []  # the fresh chapter holds only stubs
-    _answer_in_chapter(dst / "fixture.ipynb")
-    answered = (dst / "fixture.ipynb").read_bytes()
-    with pytest.raises(mc.WorkAtRisk, match=r"fixture.ipynb: answers in answer"):
-        mc.make_chapters(src, dst)
-    assert mc.main([str(src), str(dst)]) == 3
-    assert "--force" in capsys.readouterr().err
-    (src / "fixture.ipynb").rename(src / "renamed.ipynb")  # deleting it would lose the answers too
-    with pytest.raises(mc.WorkAtRisk):
-        mc.make_chapters(src, dst)
-    assert (dst / "fixture.ipynb").read_bytes() == answered
-    assert mc.main([str(src), str(dst), "--force"]) == 0
-    assert sorted(read_tree(dst)) == [Path("renamed.ipynb")]
+def conflicted(fixture_path: Path) -> bytes:
+    lines = fixture_path.read_text().split("\n")
+    lines[3:3] = ["<<<<<<< HEAD", '  "a": 1,', "=======", '  "a": 2,', ">>>>>>> theirs"]
+    return "\n".join(lines).encode()
+
+
+@pytest.mark.parametrize("data, message", BROKEN_FILES.values(), ids=BROKEN_FILES.keys())
+def test_broken_source_files_are_reported_not_raised(tmp_path, fixture_path, capsys, data, message):
+    (fixture_path.parent / "broken.ipynb").write_bytes(data)
+    assert mc.main([str(fixture_path.parent), str(tmp_path / "dst")]) == 2
+    err = capsys.readouterr().err
+    assert f"broken.ipynb: {message}" in err and "Traceback" not in err
+    assert not (tmp_path / "dst").exists(), "nothing may be written while a source is broken"
+    assert mc.main([str(fixture_path.parent), str(tmp_path / "dst"), "--check"]) == 2
+
+
+def test_merge_conflict_is_reported_with_its_lines(tmp_path, fixture_path, capsys):
+    fixture_path.write_bytes(conflicted(fixture_path))
+    assert mc.main([str(fixture_path.parent), str(tmp_path / "dst")]) == 2
+    assert "fixture.ipynb: merge-conflict markers on line(s) 4, 6, 8" in capsys.readouterr().err
+
+
+def test_every_problem_of_every_notebook_in_one_report(tmp_path, fixture_path, capsys):
+    src = fixture_path.parent
+    (src / "empty.ipynb").write_bytes(b"")
+    nb = fixture_notebook()
+    MALFORMED["zero points"][0](nb)
+    MALFORMED["lower-case marker"][0](nb)
+    write(nb, src / "bad.ipynb")
+    assert mc.main([str(src), str(tmp_path / "dst")]) == 2
+    err = capsys.readouterr().err
+    assert "empty.ipynb: the file is empty" in err
+    assert "bad.ipynb, cell 4 (grade_id 'double_tests'): graded cell has points 0" in err
+    assert "bad.ipynb, cell 5 (grade_id 'answer'): line 1: '### begin solution'" in err
+
+
+def test_dst_that_is_a_file_is_reported(tmp_path, fixture_path, capsys):
+    dst = tmp_path / "chapters"
+    dst.write_text("not a folder")
+    assert mc.main([str(fixture_path.parent), str(dst)]) == 2
+    assert "exists but is a file, not a folder" in capsys.readouterr().err
+    assert dst.read_text() == "not a folder"

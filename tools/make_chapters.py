@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""Generate the student notebooks (chapters/) from the solution notebooks (solutions/).
+"""Generate the student release (chapters/) from the solution notebooks (solutions/).
 
 usage: make_chapters.py SRC DST [--check]
 
-DST mirrors SRC: every SRC/**.ipynb becomes a student notebook at the same
-relative path, other files (images) are copied, and files in DST with no
-counterpart in SRC are deleted. Names starting with "." and __pycache__ are
-ignored on both sides. Output is byte-identical across runs, so DST can be
-committed and checked for staleness.
+DST is the release: generated, committed, never a place where students work
+(they work in their own copy, see tools/workspace.py). Every SRC/**.ipynb
+becomes a student notebook at the same relative path and other files (images)
+are copied. A notebook in DST is deleted only if it was generated (it carries
+the release mark in its metadata) and its source is gone; nothing else in DST
+is ever deleted. Names starting with "." and __pycache__ are ignored on both
+sides. Output is byte-identical across runs, so DST can be committed and
+checked for staleness.
 
-With --check nothing is written: the stale DST files are listed and the exit
-status is 1 if there are any. A stale DST notebook with answers typed into it
-is never overwritten or deleted without --force (exit status 3). Malformed
-source (exit status 2) is reported per notebook, cell index (counting all
-cells from 0) and grade_id.
+Exit status: 0 done (or, with --check, up to date); 1 with --check, stale
+files listed; 2 malformed source or an unusable DST, reported per notebook,
+cell index (counting all cells from 0) and grade_id, every problem of every
+notebook at once.
 
 The student notebook is built with nbgrader's own preprocessors (no gradebook,
 no course directory): solutions and hidden tests are cleared, cells locked,
@@ -25,6 +27,9 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
+import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -48,6 +53,13 @@ RAISES_TAG = "raises-exception"
 CHECK_OUTPUT_MARKER = "NBVAL_CHECK_OUTPUT"
 # Delimited regions nbgrader removes, and the nbgrader flag a cell needs for each.
 REGIONS = {"SOLUTION": "solution", "HIDDEN TESTS": "grade", "MARK SCHEME": "task"}
+# The one spelling of each marker; nbgrader matches substrings and silently
+# ignores anything else (a mistyped marker stubs out the whole cell).
+CANONICAL_MARKERS = {f"### {edge} {kind}" for kind in REGIONS for edge in ("BEGIN", "END")}
+MARKER_LIKE = re.compile(r"^[#\s]*(begin|end)\b[\s_:-]*(.*?)[\s#]*$", re.IGNORECASE)
+PASSED_CALL = "checks.passed("
+# Notebook metadata that marks a generated chapter (so only those are ever deleted).
+RELEASE_MARK = "dl_primer_release"
 
 
 class SourceError(ValueError):
@@ -149,21 +161,61 @@ def metadata_problems(cell) -> list[str]:
     return []
 
 
+def marker_problems(source: str) -> list[str]:
+    """Lines that look like a region marker but are not spelled as nbgrader needs.
+
+    nbgrader only sees the exact upper-case text, anywhere in a line; a
+    lower-case or mistyped marker is silently ignored, and a solution cell
+    without markers is replaced whole (its def line and prompt vanish).
+    """
+    problems = []
+    for number, line in enumerate(source.split("\n"), 1):
+        stripped = line.strip()
+        if stripped in CANONICAL_MARKERS:
+            continue
+        match = MARKER_LIKE.match(stripped)
+        rest = match.group(2).upper().replace("_", " ") if match else ""
+        close = difflib.get_close_matches(rest, list(REGIONS), n=1, cutoff=0.6) if match else []
+        if close:
+            problems.append(f"line {number}: {stripped!r} is not a marker nbgrader recognizes; "
+                            f"write exactly '### {match.group(1).upper()} {close[0]}'")
+        elif any(marker[4:] in line for marker in CANONICAL_MARKERS):
+            problems.append(f"line {number}: a marker must stand alone on its line as '### ...', got {stripped!r}")
+    return problems
+
+
+def has_line(source: str, text: str) -> bool:
+    return any(line.strip() == text for line in source.split("\n"))
+
+
 def cell_problems(cell) -> list[str]:
     meta = nbgrader_meta(cell)
-    problems = metadata_problems(cell) + region_problems(cell.source)
+    problems = metadata_problems(cell) + marker_problems(cell.source) + region_problems(cell.source)
     for kind, flag in REGIONS.items():
         if f"BEGIN {kind}" in cell.source and not meta.get(flag, False):
             problems.append(f"'BEGIN {kind}' in a cell without nbgrader metadata {flag}: true")
+    if meta.get("solution") and not has_line(cell.source, "### BEGIN SOLUTION"):
+        problems.append("solution cell has no '### BEGIN SOLUTION' ... '### END SOLUTION' region: "
+                        "nbgrader would replace the whole cell, prompt and def line included, with a stub")
     if RAISES_TAG in cell.metadata.get("tags", []):
         problems.append(f"solutions must not carry the '{RAISES_TAG}' tag: make_chapters adds it to the chapter")
     if checks_output(cell.source) and (meta.get("grade") or meta.get("solution")):
         problems.append(f"{CHECK_OUTPUT_MARKER} in an nbgrader cell: its output differs while unsolved")
     if checks_output(cell.source) and cell.get("execution_count") is None:
         problems.append(f"{CHECK_OUTPUT_MARKER} cell was never executed: run tools/execute_notebooks.py --inplace")
-    if is_test_cell(cell) and not visible_test_code(cell.source):
-        problems.append("test cell has no visible test code: students would see an empty cell")
+    if is_test_cell(cell):
+        problems += test_cell_problems(cell.source)
     return problems
+
+
+def test_cell_problems(source: str) -> list[str]:
+    visible = visible_test_code(source)
+    checking = [line for line in visible if PASSED_CALL not in line]
+    if not checking:
+        return ["test cell has no visible test code: students would see an empty cell (or a ✔ that checks nothing)"]
+    if len(checking) == len(visible):
+        return [f"test cell has no visible `{PASSED_CALL}...)` line: students who are right would see no ✔"]
+    return []
 
 
 def where(label: str, index: int, cell) -> str:
@@ -248,9 +300,9 @@ def _raises_when_run_or_fail(cell, label: str, index: int) -> bool:
         raise SourceError(f"{where(label, index, cell)}: the cleared cell is not valid Python: {err}") from None
 
 
-def render_notebook(path: Path, label: str) -> bytes:
+def render_notebook(path: Path, label: str, *, relative: Path | None = None) -> bytes:
     """The student notebook for one solution notebook, as the bytes to write."""
-    nb = nbformat.read(path, as_version=4)
+    nb = read_source(path, label)
     problems = source_problems(nb, label)
     if problems:
         raise SourceError("\n".join(problems))
@@ -258,7 +310,43 @@ def render_notebook(path: Path, label: str) -> bytes:
         nb, _ = preprocessor().preprocess(nb, {})
     tag_raising_cells(nb, label)
     strip_volatile_metadata(nb)
+    # Where this chapter was generated to: only a notebook that still sits there
+    # is ours to delete (a student's "-Copy1" of it carries the mark too).
+    nb.metadata[RELEASE_MARK] = {"path": (relative or Path(path.name)).as_posix()}
     return (nbformat.writes(nb) + "\n").encode("utf-8")
+
+
+# --- reading the source robustly ------------------------------------------------
+
+CONFLICT_LINE = re.compile(r"^(<{7}|={7}|>{7})(\s|$)")
+
+
+def read_source(path: Path, label: str) -> nbformat.NotebookNode:
+    """The notebook at path, or a SourceError that says what is wrong with the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise SourceError(f"{label}: not UTF-8 text (byte {err.start}): is it really a notebook?") from None
+    except OSError as err:
+        raise SourceError(f"{label}: cannot read it ({err.strerror})") from None
+    if not text.strip():
+        raise SourceError(f"{label}: the file is empty; restore it from git (git checkout -- {label})")
+    conflicts = [n for n, line in enumerate(text.split("\n"), 1) if CONFLICT_LINE.match(line)]
+    if conflicts:
+        shown = ", ".join(map(str, conflicts[:6])) + (" ..." if len(conflicts) > 6 else "")
+        raise SourceError(f"{label}: merge-conflict markers on line(s) {shown}: resolve the conflict, then run again")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SourceError(f"{label}: invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list) or data.get("nbformat") != 4:
+        raise SourceError(f"{label}: not a Jupyter notebook (nbformat 4 with a list of 'cells')")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+    except Exception as err:  # nbformat raises several kinds; all mean "not a valid notebook"
+        raise SourceError(f"{label}: not a valid notebook: {str(err).splitlines()[0][:200]}") from None
+    return nb
 
 
 # --- mirroring the tree ------------------------------------------------------
@@ -279,105 +367,96 @@ def tree_files(root: Path) -> list[Path]:
 def render_tree(src: Path) -> dict[Path, bytes]:
     """Relative path -> content of every file DST must hold."""
     if not src.is_dir():
-        raise SourceError(f"{src} is not a folder")
+        raise SourceError(f"{src}: not a folder of solution notebooks")
     files, problems = {}, []
     for relative in tree_files(src):
         path = src / relative
         try:
-            files[relative] = render_notebook(path, str(path)) if path.suffix == ".ipynb" else path.read_bytes()
+            files[relative] = (render_notebook(path, str(path), relative=relative) if path.suffix == ".ipynb"
+                               else path.read_bytes())
         except SourceError as err:
             problems.append(str(err))
+        except OSError as err:
+            problems.append(f"{path}: cannot read it ({err.strerror})")
     if problems:
         raise SourceError("\n".join(problems))
     return files
 
 
-def stale_files(dst: Path, files: dict[Path, bytes]) -> list[Path]:
-    """Relative paths in DST that differ from, lack or are absent from `files`."""
-    changed = [rel for rel, data in files.items() if not (dst / rel).is_file() or (dst / rel).read_bytes() != data]
-    extra = [rel for rel in tree_files(dst) if rel not in files]
-    return sorted(changed + extra)
-
-
-class WorkAtRisk(RuntimeError):
-    """DST holds notebooks with answers typed in; regenerating would erase them."""
-
-
-STUBS = ("raise NotImplementedError()", "YOUR ANSWER HERE")
-
-
-def answered_cells(path: Path) -> list[str]:
-    """grade_ids of answer cells in an existing chapter that no longer hold nbgrader's stub."""
+def generated_here(dst: Path, relative: Path) -> bool:
+    """True if DST/relative is a chapter this tool generated at that very path."""
     try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception:  # unreadable: not a notebook anyone can have worked in
-        return []
-    return [nbgrader_meta(cell).get("grade_id", f"cell {index}") for index, cell in enumerate(nb.cells)
-            if nbgrader_meta(cell).get("solution") and not any(stub in cell.source for stub in STUBS)]
+        data = json.loads((dst / relative).read_text(encoding="utf-8"))
+        return data["metadata"][RELEASE_MARK]["path"] == relative.as_posix()
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # unreadable or foreign: not ours, never deleted
 
 
-def work_at_risk(dst: Path, stale: list[Path]) -> list[str]:
-    """One line per stale chapter in DST that a student (or author) has answered in."""
-    lines = []
-    for relative in stale:
-        if relative.suffix == ".ipynb" and (dst / relative).is_file():
-            answered = answered_cells(dst / relative)
-            if answered:
-                lines.append(f"{dst / relative}: answers in {', '.join(answered)}")
-    return lines
+def plan(dst: Path, files: dict[Path, bytes]) -> tuple[list[Path], list[Path]]:
+    """(files to write, generated notebooks whose source is gone) in DST."""
+    if dst.exists() and not dst.is_dir():
+        raise SourceError(f"{dst}: exists but is a file, not a folder; move it away or choose another DST")
+    changed = [rel for rel, data in files.items() if not (dst / rel).is_file() or (dst / rel).read_bytes() != data]
+    orphans = [rel for rel in tree_files(dst)
+               if rel not in files and rel.suffix == ".ipynb" and generated_here(dst, rel)]
+    return sorted(changed), sorted(orphans)
 
 
-def make_chapters(src: Path | str, dst: Path | str, *, force: bool = False) -> list[Path]:
-    """Bring DST in line with SRC; return the relative paths written or deleted.
+def stale_files(dst: Path, files: dict[Path, bytes]) -> list[Path]:
+    """Relative paths in DST that make_chapters would write or delete."""
+    changed, orphans = plan(dst, files)
+    return sorted(changed + orphans)
 
-    Refuses (WorkAtRisk) to overwrite or delete a chapter with answers typed
-    into it, unless force: students work in chapters/, and nothing they wrote
-    should vanish because an author regenerated the folder.
+
+def make_chapters(src: Path | str, dst: Path | str) -> dict[str, list[Path]]:
+    """Bring DST in line with SRC; return {"created"|"updated"|"deleted": relative paths}.
+
+    Nothing is written unless every source notebook is well-formed. Files in
+    DST that SRC did not generate (a student's own notebook, a figure, a
+    Jupyter "-Copy1") are never touched.
     """
     src, dst = Path(src), Path(dst)
     files = render_tree(src)
-    stale = stale_files(dst, files)
-    at_risk = [] if force else work_at_risk(dst, stale)
-    if at_risk:
-        raise WorkAtRisk("\n".join(at_risk))
-    for relative in stale:
+    changed, orphans = plan(dst, files)
+    report = {"created": [], "updated": [], "deleted": []}
+    for relative in changed:
         target = dst / relative
-        if relative in files:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(files[relative])
-        else:
-            target.unlink()
-    return stale
+        report["updated" if target.exists() else "created"].append(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(files[relative])
+    for relative in orphans:
+        (dst / relative).unlink()
+        report["deleted"].append(relative)
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("src", type=Path, help="folder of solution notebooks")
-    parser.add_argument("dst", type=Path, help="folder of generated student notebooks")
+    parser.add_argument("dst", type=Path, help="folder of generated student notebooks (the release)")
     parser.add_argument("--check", action="store_true", help="list stale files and exit 1 instead of writing")
-    parser.add_argument("--force", action="store_true", help="overwrite chapters even if answers were typed into them")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
         if args.check:
             stale = stale_files(args.dst, render_tree(args.src))
+            report = {"stale": stale}
         else:
-            stale = make_chapters(args.src, args.dst, force=args.force)
+            report = make_chapters(args.src, args.dst)
     except SourceError as err:
-        print(f"error: malformed source notebook(s):\n{err}", file=sys.stderr)
+        print(f"error: nothing written; fix these problems in the source notebooks:\n{err}", file=sys.stderr)
         return 2
-    except WorkAtRisk as err:
-        print(f"error: nothing written; these notebooks hold answers that regenerating would erase:\n{err}\n"
-              f"Copy them somewhere safe (e.g. `cp {args.dst}/NN_name.ipynb ~/my-answers/`), "
-              "then run again with --force.", file=sys.stderr)
-        return 3
-    verb = "stale" if args.check else "updated"
-    for relative in stale:
-        print(f"{verb}: {args.dst / relative}")
-    if args.check and stale:
+    except OSError as err:
+        print(f"error: cannot write {err.filename or args.dst}: {err.strerror}", file=sys.stderr)
+        return 2
+    for verb, paths in report.items():
+        for relative in paths:
+            print(f"{verb}: {args.dst / relative}")
+    if args.check and report["stale"]:
         print(f"{args.dst} is out of date: run `make chapters`", file=sys.stderr)
         return 1
-    print(f"{args.dst}: {len(stale)} file(s) {verb} in {time.perf_counter() - start:.1f} s")
+    counts = ", ".join(f"{len(paths)} {verb}" for verb, paths in report.items())
+    print(f"{args.dst}: {counts} in {time.perf_counter() - start:.1f} s")
     return 0
 
 
