@@ -1,5 +1,5 @@
 # Two commands for a new user:
-#   make lab    open the course (JupyterLab on chapters/)
+#   make lab    open the course (JupyterLab on the student's own folder, my-work/)
 #   make test   run the whole test suite (unit tests + every notebook under nbval)
 # Both create .venv with `python3 -m venv` and `pip install -e .[dev]` when needed.
 
@@ -8,6 +8,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
+# The student's own folder: filled from the release (chapters/) on first use,
+# never overwritten afterwards (tools/workspace.py).
+WORK   ?= my-work
 
 # Offline data for tests: ../shared/data when it sits beside the checkout,
 # unless the caller already set NNLIB_DATA.
@@ -19,7 +22,7 @@ endif
 .PHONY: lab test chapters solutions clean-venv help
 
 help:
-	@echo "make lab      open the course in JupyterLab"
+	@echo "make lab      open the course in JupyterLab (your work is kept in $(WORK)/)"
 	@echo "make test     run all tests and notebooks"
 	@echo "make chapters regenerate chapters/ from solutions/"
 
@@ -33,7 +36,8 @@ $(STAMP): pyproject.toml
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=chapters $(LAB_FLAGS)
+	$(BIN)/python tools/workspace.py chapters $(WORK)
+	$(BIN)/jupyter lab --notebook-dir=$(WORK) $(LAB_FLAGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
