@@ -4,6 +4,11 @@ All solution notebooks form one assignment in a temporary course directory
 with a sqlite gradebook. nbgrader's own release must equal chapters/ (same
 sources, same checksums), the solutions must autograde to full marks and the
 blank chapters to zero, so that instructors can grade what students receive.
+
+The wrong-answer corpus (tests/wrong_answers/, see tools/wrong_answers.py) is
+graded here too: student "wrong-k" submits the k-th wrong answer of every
+exercise. Each must fail its visible test (no ✔) with a message that names the
+mistake, and score less than full points; so a ✔ means full points.
 """
 from __future__ import annotations
 
@@ -21,6 +26,9 @@ from nbgrader.apps import NbGraderAPI  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+import wrong_answers as wa  # noqa: E402
+
 NOTEBOOKS = sorted((REPO / "solutions").glob("[0-9][0-9]_*.ipynb"))
 ASSIGNMENT = "dl_primer"
 # nbgrader's own gradebook code triggers SQLAlchemy session warnings; they are not ours to fix.
@@ -60,14 +68,36 @@ def grade_everything(root: Path) -> tuple[Path, str]:
     result = api.generate_assignment(ASSIGNMENT)
     assert result["success"], result["error"]
     for student, folder in [("solved", "solutions"), ("blank", "chapters")]:
-        submitted = root / "submitted" / student / ASSIGNMENT
-        submitted.mkdir(parents=True)
+        submitted = submission_folder(root, student)
         for path in NOTEBOOKS:
             shutil.copy(REPO / folder / path.name, submitted / path.name)
-        (submitted / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+    for k, batch in enumerate(wrong_answer_batches(), start=1):
+        submitted = submission_folder(root, f"wrong-{k}")
+        for stem, answers in batch.items():
+            chapter = nbformat.read(REPO / "chapters" / f"{stem}.ipynb", as_version=4)
+            nbformat.write(wa.student_notebook(chapter, answers), submitted / f"{stem}.ipynb")
+    for student in sorted(p.name for p in (root / "submitted").iterdir()):
         result = api.autograde(ASSIGNMENT, student)
         assert result["success"], result["error"][-3000:]
     return root, config.CourseDirectory.db_url
+
+
+def submission_folder(root: Path, student: str) -> Path:
+    submitted = root / "submitted" / student / ASSIGNMENT
+    submitted.mkdir(parents=True)
+    (submitted / "timestamp.txt").write_text("2026-01-01 00:00:00.000000 UTC")
+    return submitted
+
+
+def wrong_answer_batches() -> list[dict[str, dict]]:
+    """Batch k: notebook stem -> {grade_id: its k-th wrong answer}; notebooks without one are left out."""
+    per_notebook = {path.stem: wa.batches(wa.load_corpus(path.stem)) for path in NOTEBOOKS}
+    depth = max((len(b) for b in per_notebook.values()), default=0)
+    return [{stem: b[k] for stem, b in per_notebook.items() if k < len(b)} for k in range(depth)]
+
+
+def exercises(stem: str) -> dict[str, str]:
+    return wa.autograded_exercises(nbformat.read(REPO / "solutions" / f"{stem}.ipynb", as_version=4))
 
 
 def scores(db_url: str, student: str) -> tuple[float, float]:
@@ -95,3 +125,39 @@ def test_solutions_autograde_to_full_marks(course):
 def test_blank_chapters_autograde_to_zero(course):
     _, db_url = course
     assert scores(db_url, "blank") == (0.0, points("auto") + points("manual"))
+
+
+def test_reference_answers_pass_every_visible_test(course):
+    root, _ = course
+    for path in NOTEBOOKS:
+        graded = nbformat.read(root / "autograded" / "solved" / ASSIGNMENT / path.name, as_version=4)
+        cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in graded.cells}
+        for test_id in exercises(path.stem).values():
+            assert wa.test_cell_outcome(cells[test_id]) == (True, ""), f"{path.stem} {test_id}: the reference fails"
+
+
+def test_no_wrong_answer_passes_a_visible_test(course):
+    """Every corpus answer fails its visible test with a message that names the mistake."""
+    root, _ = course
+    problems = []
+    for k, batch in enumerate(wrong_answer_batches(), start=1):
+        for stem, answers in batch.items():
+            graded = nbformat.read(root / "autograded" / f"wrong-{k}" / ASSIGNMENT / f"{stem}.ipynb", as_version=4)
+            problems += [f"{stem} {answer.label}: {problem}"
+                         for answer, problem in wa.verdicts(graded, answers, exercises(stem)) if problem]
+    assert not problems, "\n".join(problems)
+
+
+def test_no_wrong_answer_gets_full_points(course):
+    _, db_url = course
+    problems, counted = [], 0
+    with Gradebook(db_url) as gradebook:
+        for k, batch in enumerate(wrong_answer_batches(), start=1):
+            for stem, answers in batch.items():
+                tests = exercises(stem)
+                for grade_id, answer in answers.items():
+                    grade = gradebook.find_grade(tests[grade_id], stem, ASSIGNMENT, f"wrong-{k}")
+                    counted += 1
+                    if not grade.score < grade.max_score:
+                        problems.append(f"{stem} {answer.label}: {grade.score} of {grade.max_score} points")
+    assert counted > 0 and not problems, "\n".join(problems)
