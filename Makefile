@@ -19,12 +19,14 @@ ifneq ($(SHARED_DATA),)
 export NNLIB_DATA ?= $(SHARED_DATA)
 endif
 
-.PHONY: lab test chapters solutions clean-venv help
+.PHONY: lab test chapters solutions grade check clean-venv help
 
 help:
 	@echo "make lab      open the course in JupyterLab (your work is kept in $(WORK)/)"
 	@echo "make test     run all tests and notebooks"
 	@echo "make chapters regenerate chapters/ from solutions/"
+	@echo "make check NB=my-work/03_xor.ipynb   which exercises pass their visible tests"
+	@echo "make grade CHAPTER=03_xor SUBMISSIONS=folder/ [OUT=grades] [JOBS=2]   grade a class"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +43,18 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+
+# Students: check a notebook before handing it in (a copy runs; the file is not changed).
+check: $(STAMP)
+	@test -n "$(NB)" || (echo "usage: make check NB=my-work/03_xor.ipynb" && exit 2)
+	$(BIN)/python tools/check_answers.py $(NB)
+
+# Instructors: grade a folder of submissions of one chapter into $(OUT)/grades.csv.
+OUT ?= grades
+grade: $(STAMP)
+	@test -n "$(CHAPTER)" -a -n "$(SUBMISSIONS)" || \
+	  (echo "usage: make grade CHAPTER=03_xor SUBMISSIONS=folder/ [OUT=grades] [JOBS=2]" && exit 2)
+	$(BIN)/python tools/grade.py $(CHAPTER) $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS)
 
 chapters: $(STAMP)
 	$(BIN)/python tools/make_chapters.py solutions chapters
