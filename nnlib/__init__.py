@@ -3,7 +3,7 @@
 Modules (one concept each): layers, losses, model, optim, train, gradcheck,
 data, plot, checks, sysinfo, activations (notebook 02), memory (parameter/byte/MAC accounting), timing
 (benchmarks), perceptron (notebook 01), xor (notebook 03). Importing nnlib loads only NumPy; matplotlib,
-pooch and torch are imported inside the functions that need them.
+torch is imported inside the functions that need it.
 """
 
 from importlib import metadata as _metadata

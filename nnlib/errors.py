@@ -23,6 +23,10 @@ class TrainingDiverged(NonFiniteError):
     """The training loss became NaN or infinite; the message names epoch and step."""
 
 
+class DTypeError(NNLibError, TypeError):
+    """An array holds values nnlib cannot compute with (text, objects, complex numbers)."""
+
+
 class LabelError(NNLibError, ValueError):
     """Class labels are not integers in ``[0, num_classes)``."""
 
@@ -33,3 +37,7 @@ class DataError(NNLibError, OSError):
 
 class ConfigError(NNLibError, ValueError):
     """A keyword argument has a value nnlib does not understand."""
+
+
+class PrecisionWarning(UserWarning):
+    """A result cannot be trusted at this floating-point precision (e.g. gradcheck in float32)."""

@@ -13,11 +13,12 @@ features.
 
 import numpy as np
 
-from .errors import NonFiniteError, ShapeError
+from .errors import DTypeError, NonFiniteError, ShapeError
 
 
 def check_finite(x, *, where):
     """Raise NonFiniteError if ``x`` holds NaN or infinity; ``where`` names the place."""
+    x = as_numeric(x, where=where)
     if not np.all(np.isfinite(x)):
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         raise NonFiniteError(
@@ -25,6 +26,45 @@ def check_finite(x, *, where):
             "Check the input data (e.g. scale images to [0, 1]) and, during "
             "training, try a lower learning rate."
         )
+
+
+def as_numeric(x, *, where):
+    """``x`` as an array of bools, integers or floats; DTypeError naming ``where`` otherwise."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise DTypeError(f"{where}: expected numbers, got an array of dtype {x.dtype} "
+                         f"(e.g. {x.ravel()[:1].tolist()}). Convert it first, e.g. "
+                         "np.asarray(x, dtype=np.float64).")
+    return x
+
+
+def check_dout(dout, shape, *, where):
+    """``dout`` as an array of ``shape`` (the forward output's); ShapeError naming the layer."""
+    dout = as_numeric(dout, where=f"{where}: dout")
+    if dout.shape != tuple(shape):
+        raise ShapeError(f"{where}: dout has shape {dout.shape} but the layer's output had shape "
+                         f"{tuple(shape)}; the upstream gradient must have the output's shape "
+                         "(e.g. reshape a (B,) gradient to (B, 1)).")
+    return dout
+
+
+def _unpack_cache(cache, size, where):
+    if not isinstance(cache, tuple) or len(cache) != size:
+        raise ShapeError(f"{where}: cache must be the tuple of {size} that the forward pass "
+                         f"returned as its second value, got {type(cache).__name__}. Call "
+                         "out, cache = <layer>_forward(...) and pass that cache.")
+    return cache
+
+
+def _array_cache(cache, where):
+    # Scalars are fine: sigmoid_forward(0.5) caches a NumPy scalar.
+    if isinstance(cache, (np.generic, int, float)) and not isinstance(cache, bool):
+        return np.asarray(cache)
+    if not isinstance(cache, np.ndarray):
+        raise ShapeError(f"{where}: cache must be the array the forward pass returned as its "
+                         f"second value, got {type(cache).__name__}. Call out, cache = "
+                         "<layer>_forward(x) and pass that cache.")
+    return cache
 
 
 def _check_affine_shapes(x, w, b, name):
@@ -55,25 +95,31 @@ def affine_forward(x, w, b=None, *, name="affine"):
         out: (B, M)
         cache: (x, w, b)
     """
-    x, w = np.asarray(x), np.asarray(w)
+    x, w = as_numeric(x, where=f"{name}: x"), as_numeric(w, where=f"{name}: W")
+    b = None if b is None else as_numeric(b, where=f"{name}: b")
     _check_affine_shapes(x, w, b, name)
     check_finite(x, where=f"{name} input")
+    check_finite(w, where=f"{name} weights W")  # diverged parameters show up here first
+    if b is not None:
+        check_finite(b, where=f"{name} bias b")
     out = x @ w
     if b is not None:
         out = out + b
     return out, (x, w, b)
 
 
-def affine_backward(dout, cache):
+def affine_backward(dout, cache, *, name="affine"):
     """Gradients of the affine layer.
 
     Inputs:
         dout: (B, M) upstream gradient dL/dout.
         cache: (x, w, b) from affine_forward.
+        name: used in error messages, as in affine_forward.
     Returns:
         dx: (B, D), dw: (D, M), db: (M,) or None when the layer has no bias.
     """
-    x, w, b = cache
+    x, w, b = _unpack_cache(cache, 3, f"{name} backward")
+    dout = check_dout(dout, (x.shape[0], w.shape[1]), where=f"{name} backward")
     dx = dout @ w.T
     dw = x.T @ dout
     db = dout.sum(axis=0) if b is not None else None
@@ -82,14 +128,15 @@ def affine_backward(dout, cache):
 
 def relu_forward(x):
     """ReLU: ``max(0, x)`` elementwise. x: any shape. Returns out (same shape), cache."""
+    x = as_numeric(x, where="relu: x")
     out = np.maximum(x, 0)
     return out, x
 
 
-def relu_backward(dout, cache):
+def relu_backward(dout, cache, *, name="relu"):
     """dx = dout where x > 0, else 0. The derivative at exactly 0 is taken as 0."""
-    x = cache
-    return dout * (x > 0)
+    x = _array_cache(cache, f"{name} backward")
+    return check_dout(dout, x.shape, where=f"{name} backward") * (x > 0)
 
 
 def sigmoid(x):
@@ -97,7 +144,7 @@ def sigmoid(x):
 
     Accepts scalars too (returns a 0-d NumPy value, so f-strings format it).
     """
-    x = np.asarray(x)
+    x = as_numeric(x, where="sigmoid: x")
     # sigmoid(x) = exp(min(x, 0)) / (1 + exp(-|x|)): both exponents are <= 0, so
     # nothing overflows, and for x < 0 this is e^x / (1 + e^x) at full precision.
     # It is branch-free: boolean masks or np.where made it 10-50x slower.
@@ -112,31 +159,37 @@ def sigmoid_forward(x):
     return out, out
 
 
-def sigmoid_backward(dout, cache):
+def sigmoid_backward(dout, cache, *, name="sigmoid"):
     """sigma'(x) = sigma(x) (1 - sigma(x)), computed from the stored output."""
-    s = cache
-    return dout * s * (1.0 - s)
+    s = _array_cache(cache, f"{name} backward")
+    return check_dout(dout, s.shape, where=f"{name} backward") * s * (1.0 - s)
 
 
 def tanh_forward(x):
     """Tanh layer. x: any shape. Returns out (same shape), cache = out."""
-    out = np.tanh(x)
+    out = np.tanh(as_numeric(x, where="tanh: x"))
     return out, out
 
 
-def tanh_backward(dout, cache):
+def tanh_backward(dout, cache, *, name="tanh"):
     """tanh'(x) = 1 - tanh(x)^2, computed from the stored output."""
-    t = cache
-    return dout * (1.0 - t * t)
+    t = _array_cache(cache, f"{name} backward")
+    return check_dout(dout, t.shape, where=f"{name} backward") * (1.0 - t * t)
 
 
 def identity_forward(x):
-    """No-op activation, so an output layer can be treated like the others."""
-    return x, None
+    """No-op activation, so an output layer can be treated like the others.
+
+    The cache is the shape, so the backward pass can check dout against it.
+    """
+    x = as_numeric(x, where="identity: x")
+    return x, x.shape
 
 
-def identity_backward(dout, cache):
-    return dout
+def identity_backward(dout, cache, *, name="identity"):
+    if cache is None:  # a cache from before the shape was stored
+        return as_numeric(dout, where=f"{name} backward: dout")
+    return check_dout(dout, cache, where=f"{name} backward")
 
 
 # name -> (forward, backward); used by nnlib.model.MLP to look activations up.

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, ShapeError
-from .layers import ACTIVATIONS, affine_backward, affine_forward, check_finite, sigmoid
+from .errors import ConfigError, DataError, ShapeError
+from .layers import ACTIVATIONS, affine_backward, affine_forward, as_numeric, check_finite, sigmoid
 from .losses import LOSSES, softmax
 from .memory import macs
 
@@ -33,8 +33,52 @@ def init_weights(fan_in, fan_out, *, init, rng, dtype):
     return (rng.standard_normal((fan_in, fan_out)) * std).astype(dtype)
 
 
+def _check_sizes(sizes):
+    """Layer widths as a tuple of ints; fractional, boolean or non-numeric widths are refused."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise ConfigError(f"sizes must be a sequence of layer widths such as (784, 100, 10), "
+                          f"got {sizes!r}.")
+    sizes = list(sizes)
+    for i, s in enumerate(sizes):
+        # bool is an int subclass: True would silently become a width of 1.
+        whole = isinstance(s, (int, np.integer)) or (isinstance(s, (float, np.floating))
+                                                      and float(s).is_integer())
+        if isinstance(s, (bool, np.bool_)) or not whole or s < 1:
+            raise ConfigError(f"sizes[{i}] = {s!r}: every layer width must be a whole number "
+                              f">= 1, e.g. MLP((784, 100, 10)).")
+    if len(sizes) < 2:
+        raise ConfigError(f"sizes needs at least an input and an output width, e.g. (784, 10); "
+                          f"got {sizes}.")
+    return tuple(int(s) for s in sizes)
+
+
+def _check_dtype(dtype):
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.kind != "f":
+        raise ConfigError(f"dtype must be a float type, np.float32 (training) or np.float64 "
+                          f"(gradient checks), got {dtype!r}.")
+    return dtype
+
+
+def _check_flag(value, what):
+    # bool("False") is True, so only real booleans are accepted.
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{what} must be True or False, got {value!r}.")
+    return bool(value)
+
+
+def _check_seed(seed):
+    if seed is not None and (isinstance(seed, (bool, np.bool_))
+                             or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ConfigError(f"seed must be a non-negative integer or None, got {seed!r}.")
+    return seed
+
+
 def _pick(value, choices, what):
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ConfigError(f"{what} must be one of {sorted(choices)}, got {value!r}.")
     return value
 
@@ -57,16 +101,14 @@ class MLP:
 
     def __init__(self, sizes, *, activation="relu", output_activation=None,
                  loss="cross_entropy", bias=True, init="he", seed=0, dtype=np.float32):
-        self.sizes = tuple(int(s) for s in sizes)
-        if len(self.sizes) < 2 or min(self.sizes) < 1:
-            raise ConfigError(f"sizes needs at least an input and an output width >= 1, got {sizes}.")
+        self.sizes = _check_sizes(sizes)
         self.activation = _pick(activation, ACTIVATIONS, "activation")
         self.loss_name = _pick(loss, LOSSES, "loss")
         if output_activation is not None and loss != "mse":
             raise ConfigError(f"loss={loss!r} applies its own softmax/sigmoid; leave output_activation=None.")
         self.output_activation = _pick(output_activation or "identity", ACTIVATIONS, "output_activation")
-        self.bias, self.init, self.seed = bool(bias), init, seed
-        self.dtype = np.dtype(dtype)
+        self.bias, self.init = _check_flag(bias, "bias"), _pick(init, INITS, "init")
+        self.seed, self.dtype = _check_seed(seed), _check_dtype(dtype)
         rng = np.random.default_rng(seed)
         self.params = {}
         for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:]), start=1):
@@ -85,7 +127,10 @@ class MLP:
                 f"params={self.num_params():,})")
 
     def _check_input(self, X):
-        X = np.asarray(X)
+        X = as_numeric(X, where="MLP input")
+        if X.ndim == 1 and X.shape[0] == self.sizes[0]:
+            raise ShapeError(f"MLP input has shape {X.shape}, one example; the network expects "
+                             f"a batch (B, {self.sizes[0]}). Use X.reshape(1, -1).")
         if X.ndim > 2 and int(np.prod(X.shape[1:])) == self.sizes[0]:
             raise ShapeError(
                 f"MLP input has shape {X.shape}; the network expects flat vectors "
@@ -101,19 +146,30 @@ class MLP:
         for i in range(1, self.num_layers + 1):
             last = i == self.num_layers
             h, c_aff = affine_forward(h, self.params[f"W{i}"], self.params.get(f"b{i}"),
-                                      name=f"layer {i} (affine {self.sizes[i - 1]}->{self.sizes[i]})")
+                                      name=self._layer_name(i))
             act = self.output_activation if last else self.activation
             h, c_act = ACTIVATIONS[act][0](h)
             caches.append((c_aff, act, c_act))
         return (h, caches) if keep_cache else h
 
+    def _layer_name(self, i):
+        return f"layer {i} (affine {self.sizes[i - 1]}->{self.sizes[i]})"
+
     def backward(self, dout, caches):
-        """Backpropagate dL/doutput through every layer; returns grads keyed like params."""
+        """Backpropagate dL/doutput through every layer; returns grads keyed like params.
+
+        ``dout`` must have the output's shape (B, C); ``caches`` come from
+        ``forward(X, keep_cache=True)``.
+        """
+        if not isinstance(caches, list) or len(caches) != self.num_layers:
+            raise ShapeError(f"MLP.backward: caches must be the list of {self.num_layers} caches "
+                             "from out, caches = model.forward(X, keep_cache=True).")
         grads = {}
         for i in range(self.num_layers, 0, -1):
             c_aff, act, c_act = caches[i - 1]
-            dout = ACTIVATIONS[act][1](dout, c_act)
-            dout, grads[f"W{i}"], db = affine_backward(dout, c_aff)
+            where = f"{self._layer_name(i)}, {act}"
+            dout = ACTIVATIONS[act][1](dout, c_act, name=f"MLP.backward: {where}")
+            dout, grads[f"W{i}"], db = affine_backward(dout, c_aff, name=f"MLP.backward: {self._layer_name(i)}")
             if self.bias:
                 grads[f"b{i}"] = db
         return grads
@@ -156,25 +212,67 @@ class MLP:
         return macs(self.sizes)
 
     def save(self, path):
-        """Write weights and configuration to a .npz file."""
+        """Write weights and configuration to ``path``, with ".npz" added if it lacks it.
+
+        Returns the path written, which ``MLP.load`` accepts with or without the suffix.
+        """
         config = dict(sizes=self.sizes, activation=self.activation, loss=self.loss_name,
                       output_activation=self.output_activation, bias=self.bias,
                       init=self.init, dtype=self.dtype.name)
-        np.savez(Path(path), __config__=np.array(repr(config)), **self.params)
+        path = _npz_path(path)
+        try:
+            np.savez(path, __config__=np.array(repr(config)), **self.params)
+        except OSError as exc:
+            raise DataError(f"MLP.save: cannot write {path}: {exc.strerror or exc}. Check that "
+                            "the folder exists and is writable.") from None
+        return path
 
     @classmethod
     def load(cls, path):
         """Rebuild a model saved with ``save``; raises ShapeError if arrays mismatch."""
-        import ast
-
-        with np.load(Path(path), allow_pickle=False) as f:
-            config = ast.literal_eval(str(f["__config__"]))
-            arrays = {k: f[k] for k in f.files if k != "__config__"}
+        path = _npz_path(path)
+        config, arrays = _read_model_file(path)
         out_act = config.pop("output_activation")
-        model = cls(config.pop("sizes"), output_activation=None if out_act == "identity" else out_act,
-                    dtype=np.dtype(config.pop("dtype")), **config)
+        try:
+            model = cls(config.pop("sizes"), output_activation=None if out_act == "identity" else out_act,
+                        dtype=np.dtype(config.pop("dtype")), **config)
+        except (ConfigError, TypeError) as exc:
+            raise DataError(f"{path}: its saved configuration is not valid ({exc}); it was not "
+                            "written by MLP.save of this nnlib.") from None
         for name, value in model.params.items():
             if name not in arrays or arrays[name].shape != value.shape:
                 raise ShapeError(f"{path}: parameter {name} is missing or has the wrong shape.")
             model.params[name] = arrays[name]
         return model
+
+
+def _npz_path(path):
+    # np.savez appends ".npz" itself, so save("model") writes model.npz; use the same name in load.
+    if not isinstance(path, (str, Path)) and not hasattr(path, "__fspath__"):
+        raise ConfigError(f"path must be a file name (str or pathlib.Path), got {path!r}.")
+    path = Path(path)
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+
+
+def _read_model_file(path):
+    """(config dict, {name: array}) from an MLP.save file; DataError if it is not one."""
+    import ast
+    import zipfile
+
+    not_model = (f"{path} is not an nnlib model file (MLP.save writes a .npz holding "
+                 "__config__ and the weights). Pass the path that MLP.save returned.")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if "__config__" not in f.files:
+                raise DataError(not_model)
+            config = ast.literal_eval(str(f["__config__"]))
+            arrays = {k: f[k] for k in f.files if k != "__config__"}
+    except FileNotFoundError:
+        raise DataError(f"MLP.load: {path} does not exist. Check the name; MLP.save(path) "
+                        "writes path + '.npz' when path has no .npz suffix.") from None
+    except (EOFError, TypeError, ValueError, SyntaxError, OSError, zipfile.BadZipFile):
+        # TypeError: np.load returned a plain array (.npy), which is not a context manager
+        raise DataError(not_model) from None
+    if not isinstance(config, dict) or not {"sizes", "output_activation", "dtype"} <= set(config):
+        raise DataError(not_model)
+    return config, arrays

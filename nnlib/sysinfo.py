@@ -29,6 +29,8 @@ def accelerator():
         import torch
     except ImportError:
         return "torch not installed: GPU notebooks will skip their GPU parts"
+    except Exception as exc:  # noqa: BLE001 -- a broken CUDA install must not stop the report
+        return f"torch failed to import ({type(exc).__name__}: {exc}); reinstall torch"
     if torch.cuda.is_available():
         return f"CUDA GPU: {torch.cuda.get_device_name(0)}"
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
@@ -38,10 +40,16 @@ def accelerator():
 
 
 def data_locations(datasets=("mnist", "fashion-mnist")):
-    """{dataset: folder where it was found, or None if it would be downloaded}."""
+    """{dataset: folder where it was found, None if it would be downloaded, or the error}."""
     from . import data
 
-    return {name: data.locate(name) for name in datasets}
+    found = {}
+    for name in datasets:
+        try:
+            found[name] = data.locate(name)
+        except Exception as exc:  # noqa: BLE001 -- the report is for diagnosing, so it must not crash
+            found[name] = f"error: {exc}"
+    return found
 
 
 def report():

@@ -4,9 +4,16 @@ import time
 
 import numpy as np
 
-from .errors import ConfigError, NonFiniteError, ShapeError, TrainingDiverged
+from .errors import ConfigError, LabelError, NonFiniteError, ShapeError, TrainingDiverged
 from .losses import LOSSES
 from .optim import Optimizer, make_optimizer
+
+
+def _whole(value, what, *, minimum):
+    """``value`` as an int >= minimum; 32.5 or True are refused rather than truncated."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConfigError(f"{what} must be a whole number >= {minimum}, got {value!r}.")
+    return int(value)
 
 
 def minibatches(n, *, batch_size, rng=None):
@@ -15,8 +22,8 @@ def minibatches(n, *, batch_size, rng=None):
     The last batch may be smaller: with n = 60,000 and batch_size = 32 there are
     ceil(60000 / 32) = 1,875 steps per epoch.
     """
-    if batch_size < 1:
-        raise ConfigError(f"batch_size must be >= 1, got {batch_size}.")
+    _whole(batch_size, "batch_size", minimum=1)
+    _whole(n, "n", minimum=0)
     order = rng.permutation(n) if rng is not None else np.arange(n)
     for start in range(0, n, batch_size):
         yield order[start:start + batch_size]
@@ -32,13 +39,39 @@ def accuracy(y_pred, y_true):
 
 def confusion_matrix(y_true, y_pred, *, num_classes=None):
     """Counts[i, j] = number of examples of true class i predicted as class j."""
-    y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
+    y_true, y_pred = _class_labels(y_true, "y_true"), _class_labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
-        raise ShapeError(f"confusion_matrix: {y_true.shape} labels vs {y_pred.shape} predictions.")
-    k = num_classes or int(max(y_true.max(), y_pred.max())) + 1
+        raise ShapeError(f"confusion_matrix: {y_true.shape} labels vs {y_pred.shape} predictions; "
+                         "pass one label and one prediction per example, both shape (N,).")
+    if num_classes is None:
+        k = int(max(y_true.max(initial=-1), y_pred.max(initial=-1))) + 1
+    else:
+        k = _whole(num_classes, "confusion_matrix: num_classes", minimum=1)
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        if y.size and y.max() >= k:
+            raise LabelError(f"confusion_matrix: {name} contains {y.max()}, but num_classes={k}; "
+                             f"labels must lie in [0, {k}). Pass the right num_classes.")
     cm = np.zeros((k, k), dtype=np.int64)
     np.add.at(cm, (y_true, y_pred), 1)
     return cm
+
+
+def _class_labels(y, name):
+    """Integer class labels (N,); negative, fractional or NaN labels are refused, not wrapped."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ShapeError(f"confusion_matrix: {name} must be 1-D class indices (N,), got shape "
+                         f"{y.shape}. For one-hot rows or scores use {name}.argmax(axis=1).")
+    if y.dtype.kind in "fc" and np.isnan(y).any():
+        raise LabelError(f"confusion_matrix: {name} contains NaN labels; every example needs a "
+                         "class index.")
+    if y.dtype.kind not in "biuf" or (y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)):
+        raise LabelError(f"confusion_matrix: {name} must hold integer class indices, got dtype "
+                         f"{y.dtype}. Convert predictions first, e.g. probs.argmax(axis=1).")
+    if y.size and y.min() < 0:
+        raise LabelError(f"confusion_matrix: {name} contains {y.min()}; class indices start at "
+                         "0 (negative ones would be counted in the wrong row).")
+    return y.astype(np.int64)
 
 
 def evaluate(model, X, y, *, batch_size=1024):
@@ -89,8 +122,13 @@ def fit(model, X, y, *, epochs, batch_size, lr, optimizer="sgd", val=None, seed=
         TrainingDiverged when the loss becomes NaN or infinite, naming epoch and step.
     """
     X, y = np.asarray(X), np.asarray(y)
-    if len(X) != len(y):
-        raise ShapeError(f"fit: X has {len(X)} examples but y has {len(y)}.")
+    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+        raise ShapeError(f"fit: X has {len(X) if X.ndim else 'no'} examples but y has "
+                         f"{len(y) if y.ndim else 'no'}; pass one row of X per label.")
+    _whole(epochs, "fit: epochs", minimum=1)
+    _whole(batch_size, "fit: batch_size", minimum=1)
+    if val is not None and not (isinstance(val, (tuple, list)) and len(val) == 2):
+        raise ConfigError("fit: val must be a pair (X_val, y_val) or None.")
     opt = optimizer if isinstance(optimizer, Optimizer) else make_optimizer(
         optimizer, model.params, lr=lr, **(optimizer_kwargs or {}))
     rng = np.random.default_rng(seed)

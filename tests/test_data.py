@@ -38,7 +38,7 @@ IGNORE_PARTIAL = pytest.mark.filterwarnings("ignore::nnlib.data.PartialDatasetWa
 def cache(tmp_path, monkeypatch):
     """Isolate every test: fake HOME, no NNLIB_* variables, no proxies, no real mirrors."""
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    for var in ("XDG_CACHE_HOME", "NNLIB_DATA", "NNLIB_OFFLINE", "HTTP_PROXY", "HTTPS_PROXY",
+    for var in ("XDG_CACHE_HOME", "NNLIB_DATA", "NNLIB_OFFLINE", "NNLIB_MIRRORS", "HTTP_PROXY", "HTTPS_PROXY",
                 "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
@@ -159,9 +159,10 @@ def test_label_out_of_range(tmp_path):
 def test_search_paths_order(tmp_path, monkeypatch, cache):
     assert data.search_paths("mnist") == [cache / "mnist"]
     monkeypatch.setenv("NNLIB_DATA", str(tmp_path / "nd"))
-    assert data.search_paths("fashion-mnist", root=tmp_path / "r") == [
-        tmp_path / "r" / "fashion-mnist", tmp_path / "nd" / "fashion-mnist",
-        cache / "fashion-mnist", tmp_path / "system"]
+    assert data.search_paths("fashion-mnist") == [
+        tmp_path / "nd" / "fashion-mnist", cache / "fashion-mnist", tmp_path / "system"]
+    # A root= named by the caller is the only place searched.
+    assert data.search_paths("fashion-mnist", root=tmp_path / "r") == [tmp_path / "r" / "fashion-mnist"]
     with pytest.raises(ConfigError, match="'mnist' or 'fashion-mnist'"):
         data.search_paths("cifar10")
 
@@ -202,9 +203,9 @@ def test_offline_and_nothing_found(tmp_path, monkeypatch, cache, server):
     monkeypatch.setenv("NNLIB_DATA", str(tmp_path / "nd"))
     monkeypatch.setattr(data, "MNIST_MIRRORS", (server.url + "/good/",))
     with pytest.raises(DataError, match=r"downloads are disabled \(NNLIB_OFFLINE=1\)") as info:
-        data.load_mnist("test", root=tmp_path / "r")
+        data.load_mnist("test")
     message = str(info.value)
-    for folder in (tmp_path / "r" / "mnist", tmp_path / "nd" / "mnist", cache / "mnist"):
+    for folder in (tmp_path / "nd" / "mnist", cache / "mnist"):
         assert str(folder) in message
     assert "export NNLIB_DATA=/path/to/folder-containing-mnist/" in message
     assert "d.load_mnist('train'); d.load_mnist('test')" in message
