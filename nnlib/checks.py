@@ -78,6 +78,9 @@ def check_close(actual, expected, *, what, rtol=1e-6, atol=1e-8):
         _fail(f"{what}: expected shape {e.shape}, got {a.shape}.")
     if not np.all(np.isfinite(a)) and np.all(np.isfinite(e)):
         _fail(f"{what}: got non-finite values (nan or inf) where finite numbers were expected.")
+    if not np.all(np.isfinite(e)):
+        _fail(f"{what}: the expected value itself is not finite ({e.tolist() if e.size <= 8 else 'nan/inf'}); "
+              "this is a bug in the test, not in your answer.")
     if not np.allclose(a, e, rtol=rtol, atol=atol):
         worst = float(np.max(np.abs(a - e)))
         shown = f"expected {e.tolist()}, got {a.tolist()}" if a.size <= 8 else f"largest difference {worst:.3g}"

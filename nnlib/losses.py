@@ -19,6 +19,10 @@ def check_labels(y, *, num_classes, batch_size, where="labels"):
             f"example, got shape {y.shape}. Pass class indices, not one-hot rows "
             "(use y.argmax(axis=1) to convert)."
         )
+    if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
+        bad = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise LabelError(f"{where}: NaN or infinite labels (first at index {bad}); "
+                         "check how the labels were loaded or computed.")
     if not np.issubdtype(y.dtype, np.integer):
         if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
             y = y.astype(np.int64)
@@ -87,8 +91,18 @@ def mse_loss(pred, target):
             f"{target.shape}. Reshape the target, e.g. y.reshape(-1, 1)."
         )
     check_finite(pred, where="mse_loss prediction")
+    _check_finite_targets(target, where="mse_loss target")
     diff = pred - target
     return float(np.mean(diff * diff)), 2.0 * diff / diff.size
+
+
+def _check_finite_targets(y, *, where):
+    """Targets are data, not something training produced: say so, not "lower the learning rate"."""
+    y = np.asarray(y, dtype=np.float64)
+    if not np.all(np.isfinite(y)):
+        bad = np.argwhere(~np.isfinite(y))[0].tolist()
+        raise LabelError(f"{where}: NaN or infinite values (first at index {bad}) in the targets; "
+                         "check how the data were loaded or computed.")
 
 
 def _check_binary_targets(pred, y, name):
@@ -98,8 +112,9 @@ def _check_binary_targets(pred, y, name):
             f"{name}: target shape {y.shape} differs from prediction shape "
             f"{pred.shape}. For one output unit use y.reshape(-1, 1)."
         )
+    _check_finite_targets(y, where=f"{name} target")  # NaN would slip through the range check below
     if np.any((y < 0) | (y > 1)):
-        raise LabelError(f"{name}: targets must lie in [0, 1].")
+        raise LabelError(f"{name}: targets must lie in [0, 1], found values from {y.min()} to {y.max()}.")
     return y
 
 
@@ -117,6 +132,10 @@ def binary_cross_entropy(p, y, *, eps=1e-12):
     p = np.asarray(p)
     y = _check_binary_targets(p, y, "binary_cross_entropy")
     check_finite(p, where="binary_cross_entropy input")
+    if np.any((p < 0) | (p > 1)):
+        # Clipping would hide the mistake (p = 2.0 gave a loss of 1e-12): logits passed as probabilities.
+        raise LabelError(f"binary_cross_entropy: probabilities must lie in [0, 1], found values from "
+                         f"{p.min()} to {p.max()}. For raw scores (logits) use bce_with_logits.")
     pc = np.clip(p, eps, 1.0 - eps)
     loss = -np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc))
     dp = (pc - y) / (pc * (1 - pc)) / p.size

@@ -40,7 +40,7 @@ def _sigmoid(x):
 
 
 def _check_config(*, hidden, lr, epochs, init):
-    if int(hidden) != hidden or hidden < 1:
+    if isinstance(hidden, (bool, np.bool_)) or not isinstance(hidden, (int, np.integer)) or hidden < 1:
         raise ConfigError(f"hidden must be a positive integer, got {hidden!r}.")
     if not lr > 0:
         raise ConfigError(f"lr must be positive, got {lr!r}.")
@@ -189,9 +189,10 @@ def run_xor_grid(*, seeds, hidden=(2, 3, 4), bias=(False, True), lr=0.1, epochs=
 
     Returns dict {(bias, H): result}, each result as described in ``run_xor_experiment``.
     """
-    hidden, bias = [int(h) for h in np.atleast_1d(hidden)], [bool(b) for b in np.atleast_1d(bias)]
-    for h in hidden:
+    hidden, bias = list(np.atleast_1d(hidden)), [bool(b) for b in np.atleast_1d(bias)]
+    for h in hidden:  # checked before any int(): 2.5 must be refused, not truncated to 2
         _check_config(hidden=h, lr=lr, epochs=epochs, init=init)
+    hidden = [int(h) for h in hidden]
     seeds = np.array([seeds] if np.isscalar(seeds) else list(seeds), dtype=np.int64)
     if seeds.ndim != 1 or seeds.size == 0:
         raise ConfigError("seeds must be a non-empty 1-D collection of integers.")

@@ -269,3 +269,39 @@ def test_confusion_matrix_still_counts():
 ])
 def test_training_arguments(call, name):
     raises(ConfigError, call, name)
+
+
+# --- losses, xor and checks (the rest of issue 16) ------------------------------------
+
+from nnlib import checks, losses, xor  # noqa: E402
+from nnlib.errors import ConfigError, LabelError  # noqa: E402
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: losses.mse_loss(np.zeros((2, 1)), np.array([[np.nan], [0.0]])), "mse_loss target"),
+    (lambda: losses.mse_loss(np.zeros((2, 1)), np.array([[np.inf], [0.0]])), "mse_loss target"),
+    (lambda: losses.bce_with_logits(np.zeros((2, 1)), np.array([[np.nan], [1.0]])), "bce_with_logits target"),
+    (lambda: losses.binary_cross_entropy(np.array([[0.5]]), np.array([[np.nan]])), "binary_cross_entropy target"),
+    (lambda: losses.binary_cross_entropy(np.array([[2.0]]), np.array([[1.0]])), "bce_with_logits"),
+    (lambda: losses.binary_cross_entropy(np.array([[-0.1]]), np.array([[0.0]])), "probabilities must lie in [0, 1]"),
+    (lambda: losses.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, np.nan])), "NaN or infinite labels"),
+])
+def test_losses_refuse_non_finite_targets_and_bad_probabilities(call, words):
+    with pytest.raises((LabelError, ValueError)) as error:
+        call()
+    assert words in str(error.value)
+
+
+@pytest.mark.parametrize("hidden", [2.5, True, "2", 0, -1])
+def test_xor_helpers_agree_on_hidden(hidden):
+    for call in (lambda: xor.train_xor_single(0, hidden=hidden, epochs=1),
+                 lambda: xor.run_xor_grid(seeds=1, hidden=(hidden,), epochs=1)):
+        with pytest.raises(ConfigError, match="hidden must be a positive integer"):
+            call()
+
+
+def test_check_close_with_nan_says_what_it_found():
+    with pytest.raises(AssertionError, match="non-finite values"):
+        checks.check_close(np.nan, 1.0, what="x")
+    with pytest.raises(AssertionError, match="expected value itself is not finite"):
+        checks.check_close(np.nan, np.nan, what="x")
