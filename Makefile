@@ -61,3 +61,8 @@ chapters: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# nnlib's training step against PyTorch's, one thread, side by side (not a test: timings vary).
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python benchmarks/train_step.py

@@ -20,7 +20,8 @@ class NonFiniteError(NNLibError, FloatingPointError):
 
 
 class TrainingDiverged(NonFiniteError):
-    """The training loss became NaN or infinite; the message names epoch and step."""
+    """Training blew up: the loss or the weights became NaN or infinite, or the loss rose far
+    above a constant guess's while staying finite. The message names epoch and step."""
 
 
 class DTypeError(NNLibError, TypeError):
@@ -41,3 +42,7 @@ class ConfigError(NNLibError, ValueError):
 
 class PrecisionWarning(UserWarning):
     """A result cannot be trusted at this floating-point precision (e.g. gradcheck in float32)."""
+
+
+class UnscaledInputWarning(UserWarning):
+    """Inputs look like raw 0-255 pixels; training wants them scaled to [0, 1]."""

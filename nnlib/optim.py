@@ -81,7 +81,7 @@ class SGD(Optimizer):
     """Plain gradient descent: p <- p - lr * g."""
 
     def update(self, name, p, g):
-        p -= self.lr * g
+        p -= self.lr * g  # in place: model.params and this optimizer share the arrays
 
 
 class Momentum(Optimizer):
@@ -99,8 +99,11 @@ class Momentum(Optimizer):
 
     def update(self, name, p, g):
         v = self.velocity.get(name)
-        v = g.copy() if v is None else self.momentum * v + g
-        self.velocity[name] = v
+        if v is None:
+            self.velocity[name] = v = g.copy()
+        else:
+            v *= self.momentum  # in place: no new velocity array per step
+            v += g
         p -= self.lr * v
 
 
@@ -128,13 +131,13 @@ class Adam(Optimizer):
 
     def update(self, name, p, g):
         m, v = self.m[name], self.v[name]
-        m *= self.b1
+        m *= self.b1  # the moments are updated in place, like p
         m += (1 - self.b1) * g
         v *= self.b2
         v += (1 - self.b2) * g * g
-        m_hat = m / (1 - self.b1 ** self.t)
-        v_hat = v / (1 - self.b2 ** self.t)
-        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        denom = np.sqrt(v / (1 - self.b2 ** self.t))  # sqrt(v_hat)
+        denom += self.eps
+        p -= (self.lr / (1 - self.b1 ** self.t)) * m / denom  # lr * m_hat / (sqrt(v_hat) + eps)
 
 
 def _check_betas(betas):

@@ -8,7 +8,7 @@ docs/instructors.md; `describe()` says which of the two levels this machine has.
   and the caches point there too, and prlimit caps address space, CPU time,
   file size and (for non-root graders) the number of processes.
 - With bubblewrap (`apt-get install bubblewrap`): the whole filesystem is
-  mounted read-only except the scratch folder and a private /tmp, the network
+  mounted read-only except the scratch folder (TMPDIR points into it), the network
   is unshared (the kernel talks to the grader over Unix sockets in the scratch
   folder), and the kernel dies with the grader.
 """
@@ -55,7 +55,9 @@ def wrapper(scratch: Path, limits: Limits) -> list[str]:
     prefix = []
     bwrap = bubblewrap()
     if bwrap:
-        prefix += [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+        # No private /tmp: the course, its venv or the data may live under /tmp (CI clones
+        # do); the kernel's TMPDIR points into its scratch folder instead.
+        prefix += [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                    "--bind", str(scratch), str(scratch), "--chdir", str(scratch),
                    "--unshare-net", "--die-with-parent", "--new-session"]
     prefix += ["prlimit", f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
@@ -88,6 +90,8 @@ def kernel_manager(scratch: Path, limits: Limits) -> BoxedKernelManager:
 def kernel_env(scratch: Path) -> dict[str, str]:
     """Environment for the kernel: nothing of the grader's home, caches in scratch."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER_TOKEN"))}
+    (scratch / "tmp").mkdir(parents=True, exist_ok=True)
     env.update(HOME=str(scratch), MPLCONFIGDIR=str(scratch / ".mpl"), XDG_CACHE_HOME=str(scratch / ".cache"),
+               TMPDIR=str(scratch / "tmp"),
                MPLBACKEND="Agg", NNLIB_OFFLINE="1", PYTHONDONTWRITEBYTECODE="1")
     return env
