@@ -141,3 +141,25 @@ def test_measured_claims_carry_a_fingerprint():
             m = measured[e["id"]]
             assert {"cpu", "cores", "numpy"} <= set(m["machine"]) and m["date"]
             assert claims.judge(e, m["value"]) == [], f"recorded {e['id']} no longer fits"
+
+
+ERRATA_VERDICTS = ("wrong", "mislabelled", "inconsistent")
+
+
+def _markdown(notebook):
+    import nbformat
+    nb = nbformat.read(ROOT / "solutions" / f"{notebook}.ipynb", as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["verdict"] in ERRATA_VERDICTS and e.get("notebook")],
+                         ids=lambda e: e["id"])
+def test_notebook_that_covers_a_claim_links_its_errata_entry(entry):
+    """A student sees the check where the topic is taught."""
+    assert f"errata.md#{entry['id']}" in _markdown(entry["notebook"]), \
+        f"{entry['notebook']} covers {entry['id']} ({entry['verdict']}) but does not link its errata entry"
+    assert f'<a id="{entry["id"]}"></a>' in (ROOT / "docs" / "errata.md").read_text(), "the anchor must exist"
+
+
+def test_welcome_links_the_errata_page():
+    assert "docs/errata.md" in _markdown("00_welcome")
