@@ -53,11 +53,17 @@ def course(tmp_path_factory):
     # make sure it is this environment's, even when pytest is run without activating .venv.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-        yield grade_everything(tmp_path_factory.mktemp("course"))
+        yield grade_everything(tmp_path_factory.mktemp("course"), references=True, wrong=first_half)
 
 
-def grade_everything(root: Path) -> tuple[Path, str]:
-    """Release the solutions, then autograde them and the blank chapters as two students."""
+def first_half(k: int, depth: int) -> bool:
+    """Batches graded here; the rest run beside them in test_nbgrader_corpus_second_half.py."""
+    return k <= (depth + 1) // 2
+
+
+def grade_everything(root: Path, *, references: bool, wrong) -> tuple[Path, str]:
+    """Release the solutions, then autograde students: "solved" and "blank" (if references),
+    and "wrong-k" for the wrong-answer batches k for which wrong(k, depth) is true."""
     shutil.copytree(REPO / "solutions", root / "source" / ASSIGNMENT,
                     ignore=shutil.ignore_patterns(".*", "__pycache__"))
     config = Config()
@@ -67,11 +73,14 @@ def grade_everything(root: Path) -> tuple[Path, str]:
     api = NbGraderAPI(config=config)
     result = api.generate_assignment(ASSIGNMENT)
     assert result["success"], result["error"]
-    for student, folder in [("solved", "solutions"), ("blank", "chapters")]:
+    for student, folder in [("solved", "solutions"), ("blank", "chapters")] if references else []:
         submitted = submission_folder(root, student)
         for path in NOTEBOOKS:
             shutil.copy(REPO / folder / path.name, submitted / path.name)
-    for k, batch in enumerate(wrong_answer_batches(), start=1):
+    batches = wrong_answer_batches()
+    for k, batch in enumerate(batches, start=1):
+        if not wrong(k, len(batches)):
+            continue
         submitted = submission_folder(root, f"wrong-{k}")
         for stem, answers in batch.items():
             chapter = nbformat.read(REPO / "chapters" / f"{stem}.ipynb", as_version=4)
@@ -136,11 +145,27 @@ def test_reference_answers_pass_every_visible_test(course):
             assert wa.test_cell_outcome(cells[test_id]) == (True, ""), f"{path.stem} {test_id}: the reference fails"
 
 
+def graded_batches(root: Path):
+    """(k, batch) for the wrong-answer batches submitted to this course (asserted non-empty)."""
+    graded = [(k, b) for k, b in enumerate(wrong_answer_batches(), start=1)
+              if (root / "submitted" / f"wrong-{k}").is_dir()]
+    assert graded, "no wrong-answer batch was graded"
+    return graded
+
+
 def test_no_wrong_answer_passes_a_visible_test(course):
+    check_visible_tests_fail(course)
+
+
+def test_no_wrong_answer_gets_full_points(course):
+    check_points_lost(course)
+
+
+def check_visible_tests_fail(course):
     """Every corpus answer fails its visible test with a message that names the mistake."""
     root, _ = course
     problems = []
-    for k, batch in enumerate(wrong_answer_batches(), start=1):
+    for k, batch in graded_batches(root):
         for stem, answers in batch.items():
             graded = nbformat.read(root / "autograded" / f"wrong-{k}" / ASSIGNMENT / f"{stem}.ipynb", as_version=4)
             problems += [f"{stem} {answer.label}: {problem}"
@@ -148,11 +173,11 @@ def test_no_wrong_answer_passes_a_visible_test(course):
     assert not problems, "\n".join(problems)
 
 
-def test_no_wrong_answer_gets_full_points(course):
-    _, db_url = course
+def check_points_lost(course):
+    root, db_url = course
     problems, counted = [], 0
     with Gradebook(db_url) as gradebook:
-        for k, batch in enumerate(wrong_answer_batches(), start=1):
+        for k, batch in graded_batches(root):
             for stem, answers in batch.items():
                 tests = exercises(stem)
                 for grade_id, answer in answers.items():
