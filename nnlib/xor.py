@@ -1,6 +1,6 @@
 """XOR: the data set, the seed article's training rule, and a batched experiment runner.
 
-The seed article (``/work/shared/book/000_*.txt``) trains one 2-2-1 sigmoid
+The seed article (an introductory article on neural-network hardware) trains one 2-2-1 sigmoid
 network on XOR with plain NumPy. This module reproduces its rule exactly:
 
 * no biases (optionally added here, to compare),

@@ -414,3 +414,16 @@ def test_dst_that_is_a_file_is_reported(tmp_path, fixture_path, capsys):
     assert mc.main([str(fixture_path.parent), str(dst)]) == 2
     assert "exists but is a file, not a folder" in capsys.readouterr().err
     assert dst.read_text() == "not a folder"
+
+
+def test_stored_outputs_hold_no_machine_paths(monkeypatch):
+    """execute_notebooks scrubs this machine's paths; the committed notebooks must not hold any."""
+    import execute_notebooks as ex
+    monkeypatch.setenv("NNLIB_DATA", "/srv/data")
+    nb = fixture_notebook()
+    nb.cells[1].outputs = [stdout(f"/srv/data/mnist and {ex.REPO}/x and /tmp/ipykernel_12/345.py:1: W\n")]
+    ex.scrub_paths(nb)
+    assert nb.cells[1].outputs[0].text == "$NNLIB_DATA/mnist and <course>/x and <cell>:1: W\n"
+    for path in SOLUTION_NOTEBOOKS:
+        text = path.read_text(encoding="utf-8")
+        assert "/tmp/ipykernel_" not in text and str(REPO) not in text, f"{path.name}: run tools/execute_notebooks.py"

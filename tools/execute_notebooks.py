@@ -13,6 +13,8 @@ an unchanged notebook gives a minimal diff. Exit status 1 if any notebook fails.
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -58,6 +60,29 @@ def strip_volatile_metadata(nb: nbformat.NotebookNode) -> None:
             cell.metadata.pop(key, None)
 
 
+REPO = Path(__file__).resolve().parents[1]
+KERNEL_CELL_FILE = re.compile(r"/tmp/ipykernel_\d+/\d+\.py")
+
+
+def scrub_paths(nb: nbformat.NotebookNode) -> None:
+    """Replace this machine's paths in stored outputs: a reader sees where *their* data is, not ours."""
+    replacements = [(str(REPO), "<course>")]
+    if os.environ.get("NNLIB_DATA"):
+        replacements.insert(0, (os.path.abspath(os.environ["NNLIB_DATA"]), "$NNLIB_DATA"))
+
+    def scrub(text: str) -> str:
+        for old, new in replacements:
+            text = text.replace(old, new)
+        return KERNEL_CELL_FILE.sub("<cell>", text)
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output.text = scrub(output.text)
+            if isinstance(output.get("data", {}).get("text/plain"), str):
+                output.data["text/plain"] = scrub(output.data["text/plain"])
+
+
 def drop_widget_views(nb: nbformat.NotebookNode) -> None:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -78,6 +103,7 @@ def execute(path: Path) -> nbformat.NotebookNode:
     nb = run_notebook(nbformat.read(path, as_version=4), cwd=path.parent)
     strip_volatile_metadata(nb)
     drop_widget_views(nb)
+    scrub_paths(nb)
     return nb
 
 
