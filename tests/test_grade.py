@@ -218,3 +218,13 @@ def test_students_can_check_their_notebook(tmp_path, capsys):
     (tmp_path / "bad.ipynb").write_text("{")
     assert check_answers.main([str(tmp_path / "bad.ipynb")]) == 2
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_names_that_collide_each_get_a_row(tmp_path):
+    for name in ("alice.ipynb", f"alice_{CHAPTER}.ipynb", "bob.ipynb", "notes.txt"):
+        (tmp_path / name).write_text("{}")
+    nested = tmp_path / "carol" / CHAPTER
+    nested.mkdir(parents=True)
+    (nested / f"{CHAPTER}.ipynb").write_text("{}")
+    found = grade.find_submissions(tmp_path, CHAPTER)
+    assert [s for s, _ in found] == ["alice", "alice-2", "bob", "carol"]

@@ -98,12 +98,20 @@ def find_submissions(folder: Path, chapter: str) -> list[tuple[str, Path]]:
     found = {}
     for path in sorted(folder.iterdir()):
         if path.is_file() and path.suffix == ".ipynb":
-            found[student_name(path.stem, chapter)] = path
+            add_unique(found, student_name(path.stem, chapter), path)
         elif path.is_dir():
             nested = sorted(path.glob(f"*/{chapter}.ipynb")) or sorted(path.glob("*/*.ipynb"))
             if nested:
-                found[student_name(path.name, chapter)] = nested[0]
+                add_unique(found, student_name(path.name, chapter), nested[0])
     return sorted(found.items())
+
+
+def add_unique(found: dict, name: str, path: Path) -> None:
+    """Two files that clean up to one name (alice.ipynb, alice_03_xor.ipynb) both get a row."""
+    key, number = name, 2
+    while key in found:
+        key, number = f"{name}-{number}", number + 1
+    found[key] = path
 
 
 def student_name(stem: str, chapter: str) -> str:
