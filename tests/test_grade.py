@@ -171,7 +171,7 @@ def test_tests_cannot_be_edited_or_deleted_to_pass(graded):
 
 def test_submissions_are_never_modified(graded):
     _, before, after, *_ = graded
-    assert before == after
+    assert {name: after.get(name) for name in before} == before
 
 
 @pytest.mark.skipif(not sandbox.bubblewrap(), reason="bubblewrap is not installed: writes are not confined")
@@ -179,6 +179,7 @@ def test_nothing_is_written_outside_the_scratch_area(graded):
     _, _, _, root, out, _ = graded
     assert not list((root / "outside").iterdir())
     assert not (root / "escape.txt").exists() and not (REPO / "escape.txt").exists()
+    assert not (root / "submissions" / "zz_planted.ipynb").exists()
     assert sorted(p.name for p in out.iterdir()) == ["feedback", "grades.csv"]
 
 
