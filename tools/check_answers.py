@@ -28,14 +28,9 @@ from execute_notebooks import run_notebook  # noqa: E402
 from wrong_answers import autograded_exercises, test_cell_outcome  # noqa: E402
 
 
-def chapters() -> dict[str, list[str]]:
-    return {p.stem: grading.grade_ids(nbformat.read(p, as_version=4))
-            for p in sorted((REPO / "solutions").glob("[0-9][0-9]_*.ipynb"))}
-
-
 def check(path: Path) -> tuple[int, list[str]]:
     """(number of failing exercises, lines to print) for one notebook."""
-    known = chapters()
+    known = grading.course_chapters(REPO / "solutions")
     nb = grading.read_submission(path, None, known)
     exercises = autograded_exercises(nb)
     executed = run_notebook(nb, cwd=path.parent, allow_errors=True, timeout=600)

@@ -84,8 +84,7 @@ def release_notebook(chapter: str) -> nbformat.NotebookNode:
 
 
 def all_chapters() -> dict[str, list[str]]:
-    return {p.stem: grading.grade_ids(nbformat.read(p, as_version=4))
-            for p in sorted((REPO / "solutions").glob("[0-9][0-9]_*.ipynb"))}
+    return grading.course_chapters(REPO / "solutions")
 
 
 # --- finding the submissions ----------------------------------------------------

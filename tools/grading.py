@@ -19,20 +19,22 @@ from nbgrader.preprocessors import Execute
 from traitlets import Dict, Integer, Unicode
 
 import sandbox
-
-RELEASE_MARK = "dl_primer_release"
+from make_chapters import RELEASE_MARK
+from make_chapters import nbgrader_meta as meta
 
 
 class Rejected(ValueError):
     """A submission that cannot be graded at all; the message is the row's reason."""
 
 
-def meta(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
-
-
 def grade_ids(nb) -> list[str]:
     return [meta(c)["grade_id"] for c in nb.cells if meta(c).get("grade_id")]
+
+
+def course_chapters(solutions: Path) -> dict[str, list[str]]:
+    """Chapter name -> its grade_ids, for every solution notebook of the course."""
+    return {p.stem: grade_ids(nbformat.read(p, as_version=4))
+            for p in sorted(solutions.glob("[0-9][0-9]_*.ipynb"))}
 
 
 # --- before grading: is it a notebook of this chapter? ---------------------------

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from make_chapters import nbgrader_meta as meta
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS_DIR = REPO / "tests" / "wrong_answers"
@@ -48,10 +49,6 @@ class WrongAnswer:
     @property
     def label(self) -> str:
         return f"{self.grade_id}[{self.index}] ({self.why})"
-
-
-def meta(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
 
 
 def autograded_exercises(nb) -> dict[str, str]:
