@@ -345,20 +345,38 @@ def test_blank_chapter_raises_exactly_in_tagged_cells(fixture_path, tmp_path):
     assert raised == EXPECTED_TAGGED
 
 
+def run_nbval(tmp_path, *paths):
+    """pytest + nbval as the suite runs it, with the repository's conftest.py (the raises rule)."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # keep the repository's addopts/testpaths out
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest",
+         "--nbval-lax", "--nbval-current-env", *map(str, paths)],
+        cwd=tmp_path, env=env, capture_output=True, text=True,
+    )
+
+
 def test_solution_and_chapter_pass_nbval(fixture_path, tmp_path):
     """The pipeline end to end: both notebooks pass nbval as the suite runs it."""
     chapter = tmp_path / "chapters" / "fixture.ipynb"
     mc.make_chapters(fixture_path.parent, chapter.parent)
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")  # keep the repository's addopts/testpaths out
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
-         str(fixture_path), str(chapter)],
-        cwd=tmp_path, env=env, capture_output=True, text=True,
-    )
+    result = run_nbval(tmp_path, fixture_path, chapter)
     assert result.returncode == 0, result.stdout[-3000:]
     code_cells = sum(cell.cell_type == "code" for cell in fixture_notebook().cells)
     assert f"{2 * code_cells} passed" in result.stdout
+
+
+def test_nbval_fails_a_tagged_cell_that_does_not_raise(fixture_path, tmp_path):
+    """nbval alone passes it; conftest.py makes it a failure (a test that cannot fail)."""
+    chapter = render(fixture_path)
+    clean = next(i for i, c in enumerate(chapter.cells)
+                 if c.cell_type == "code" and i not in EXPECTED_TAGGED and "checks" in c.source)
+    chapter.cells[clean].metadata.setdefault("tags", []).append(mc.RAISES_TAG)
+    path = write(chapter, tmp_path / "chapters" / "fixture.ipynb")
+    result = run_nbval(tmp_path, path)
+    assert result.returncode == 1 and "1 failed" in result.stdout, result.stdout[-3000:]
+    assert "ran without an error" in result.stdout and "cannot fail" in result.stdout
 
 
 BROKEN_FILES = {

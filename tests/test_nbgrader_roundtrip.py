@@ -5,10 +5,12 @@ with a sqlite gradebook. nbgrader's own release must equal chapters/ (same
 sources, same checksums), the solutions must autograde to full marks and the
 blank chapters to zero, so that instructors can grade what students receive.
 
-The wrong-answer corpus (tests/wrong_answers/, see tools/wrong_answers.py) is
-graded here too: student "wrong-k" submits the k-th wrong answer of every
-exercise. Each must fail its visible test (no ✔) with a message that names the
-mistake, and score less than full points; so a ✔ means full points.
+The first wrong answer of every exercise (tests/wrong_answers/, see
+tools/wrong_answers.py) is graded here too, as student "wrong-1": each must fail
+its visible test (no ✔) with a message that names the mistake, and score less
+than full points; so a ✔ means full points. The rest of the corpus is checked in
+tests/test_wrong_answers_caught.py, one execution per notebook: every notebook
+run here costs the suite as much as all of those answers together.
 """
 from __future__ import annotations
 
@@ -53,12 +55,12 @@ def course(tmp_path_factory):
     # make sure it is this environment's, even when pytest is run without activating .venv.
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-        yield grade_everything(tmp_path_factory.mktemp("course"), references=True, wrong=first_half)
+        yield grade_everything(tmp_path_factory.mktemp("course"), references=True, wrong=first_batch)
 
 
-def first_half(k: int, depth: int) -> bool:
-    """Batches graded here; the rest run beside them in test_nbgrader_corpus_second_half.py."""
-    return k <= (depth + 1) // 2
+def first_batch(k: int, depth: int) -> bool:
+    """Only batch 1 goes through nbgrader (see the module docstring)."""
+    return k == 1
 
 
 def grade_everything(root: Path, *, references: bool, wrong) -> tuple[Path, str]:

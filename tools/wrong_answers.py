@@ -12,12 +12,16 @@ lists at least MIN_ENTRIES plausible wrong answers:
         source: |                     # what the student types in place of
           return float(np.dot(w, x))  #   raise NotImplementedError()
 
-Wrong answers are run in batches: batch k puts the k-th wrong answer of every
-exercise into one copy of the student notebook, so one execution checks one
-mistake per exercise (exercises are independent by design: narrative never
-reads an exercise's names). The suite (tests/test_nbgrader_roundtrip.py) grades
-every batch with nbgrader; this command runs them without nbgrader, which is
-quicker while writing a corpus, and prints each answer's verdict.
+The whole corpus of a notebook is checked in one execution of the student
+notebook (corpus_run): at each exercise's test cell, the reference answer runs
+and must pass the visible test, then each wrong answer in turn must fail it
+with its `expect` text, and the reference runs again after every wrong answer,
+so a mistake that damaged the kernel's state shows up as a failing reference
+instead of passing for a caught answer. Narrative cells run once, as students
+run them (narrative never reads an exercise's names). tests/test_wrong_answers_caught.py
+runs this for every notebook; tests/test_nbgrader_roundtrip.py grades batch 1
+(the first wrong answer of every exercise) with nbgrader itself, to show that a
+failed visible test costs the points. This command prints each verdict.
 """
 from __future__ import annotations
 
@@ -124,21 +128,9 @@ def test_cell_outcome(cell) -> tuple[bool, str]:
 
 
 def verdicts(executed, batch: dict[str, WrongAnswer], exercises: dict[str, str]) -> list[tuple[WrongAnswer, str]]:
-    """(answer, problem) for every answer of the batch; problem is '' when caught as it should be."""
+    """(answer, problem) for every answer of a graded batch; problem is '' when caught as it should be."""
     cells = {meta(c).get("grade_id"): c for c in executed.cells}
-    results = []
-    for grade_id, answer in batch.items():
-        passed, error = test_cell_outcome(cells[exercises[grade_id]])
-        if passed:
-            problem = "passes the visible test (the student would see ✔)"
-        elif not error:
-            problem = "the visible test neither passed nor raised"
-        elif answer.expect.lower() not in error.lower():
-            problem = f"caught, but the message does not mention {answer.expect!r}: {error[-300:]}"
-        else:
-            problem = ""
-        results.append((answer, problem))
-    return results
+    return [(answer, verdict(answer, *test_cell_outcome(cells[exercises[gid]]))) for gid, answer in batch.items()]
 
 
 def corpus_problems(stem: str, nb) -> list[str]:
@@ -151,26 +143,109 @@ def corpus_problems(stem: str, nb) -> list[str]:
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(REPO / "tools"))
+
+ROLE = "wrong_answers_role"  # cell metadata key of the cells corpus_run adds
+
+
+def _tagged(source: str, role: str, grade_id: str, index: int | None = None):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata[ROLE] = {"role": role, "grade_id": grade_id, "index": index}
+    return cell
+
+
+def corpus_notebook(chapter, solution, corpus: dict[str, list[WrongAnswer]]):
+    """The student notebook with, at each corpus exercise's test cell, the sequence
+    reference, test, then (wrong answer, test, reference, test) for every wrong answer."""
+    references = {meta(c).get("grade_id"): c.source for c in solution.cells if meta(c).get("solution")}
+    exercises = autograded_exercises(solution)
+    tests_of = {test: gid for gid, test in exercises.items() if gid in corpus}
+    nb = nbformat.from_dict(chapter)
+    cells = []
+    for cell in nb.cells:
+        gid = meta(cell).get("grade_id")
+        if gid in corpus:
+            cells.append(_tagged(references[gid], "reference", gid))
+        elif gid in tests_of:
+            exercise = tests_of[gid]
+            cells.append(_tagged(cell.source, "reference-test", exercise))
+            for answer in corpus[exercise]:
+                cells += [_tagged(substitute(cell_source(chapter, exercise), answer.source), "wrong", exercise,
+                                  answer.index),
+                          _tagged(cell.source, "wrong-test", exercise, answer.index),
+                          _tagged(references[exercise], "reference", exercise),
+                          _tagged(cell.source, "reference-test", exercise)]
+        else:
+            cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def cell_source(nb, grade_id: str) -> str:
+    return next(c.source for c in nb.cells if meta(c).get("grade_id") == grade_id)
+
+
+def corpus_verdicts(executed, corpus: dict[str, list[WrongAnswer]]) -> list[tuple[str, str]]:
+    """(label, problem) for every wrong answer, every reference run and every narrative
+    cell of an executed corpus_notebook; problem is '' when all is as it should be."""
+    results, previous = [], "the start"
+    for number, cell in enumerate(executed.cells):
+        tag = cell.metadata.get(ROLE)
+        if cell.cell_type != "code":
+            continue
+        if tag is None:
+            errors = [o.ename for o in cell.get("outputs", []) if o.output_type == "error"]
+            if errors and "raises-exception" not in cell.metadata.get("tags", []):
+                results.append((f"cell {number}", f"raises {errors} after {previous}"))
+            continue
+        gid, index = tag["grade_id"], tag["index"]
+        if tag["role"] == "reference-test":
+            passed, error = test_cell_outcome(cell)
+            results.append((f"{gid} reference after {previous}",
+                            "" if passed and not error else f"the reference fails its visible test: {error[-300:]}"))
+        elif tag["role"] == "wrong-test":
+            answer = corpus[gid][index]
+            results.append((answer.label, verdict(answer, *test_cell_outcome(cell))))
+            previous = answer.label
+    return results
+
+
+def verdict(answer: WrongAnswer, passed: bool, error: str) -> str:
+    if passed:
+        return "passes the visible test (the student would see ✔)"
+    if not error:
+        return "the visible test neither passed nor raised"
+    if answer.expect.lower() not in error.lower():
+        return f"caught, but the message does not mention {answer.expect!r}: {error[-300:]}"
+    return ""
+
+
+def corpus_run(stem: str, *, repo: Path = REPO, timeout: int = 300) -> list[tuple[str, str]]:
+    """Check a notebook's whole corpus in one kernel: [(label, problem or '')]."""
     from execute_notebooks import run_notebook
 
+    chapter = nbformat.read(repo / "chapters" / f"{stem}.ipynb", as_version=4)
+    solution = nbformat.read(repo / "solutions" / f"{stem}.ipynb", as_version=4)
+    corpus = load_corpus(stem)
+    nb = corpus_notebook(chapter, solution, corpus)
+    executed = run_notebook(nb, cwd=repo / "chapters", allow_errors=True, timeout=timeout)
+    return corpus_verdicts(executed, corpus)
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(REPO / "tools"))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stems", nargs="*", help="notebook names such as 02_activation_functions (default: all)")
     args = parser.parse_args(argv)
     stems = args.stems or sorted(p.stem for p in (REPO / "solutions").glob("[0-9][0-9]_*.ipynb"))
     bad = 0
     for stem in stems:
-        chapter = nbformat.read(REPO / "chapters" / f"{stem}.ipynb", as_version=4)
-        exercises = autograded_exercises(nbformat.read(REPO / "solutions" / f"{stem}.ipynb", as_version=4))
         for problem in corpus_problems(stem, nbformat.read(REPO / "solutions" / f"{stem}.ipynb", as_version=4)):
             print(problem)
             bad += 1
-        for k, batch in enumerate(batches(load_corpus(stem))):
-            executed = run_notebook(student_notebook(chapter, batch), cwd=REPO / "chapters", allow_errors=True)
-            for answer, problem in verdicts(executed, batch, exercises):
-                print(f"{stem} batch {k}: {answer.label}: {problem or 'caught'}")
-                bad += bool(problem)
+        for label, problem in corpus_run(stem):
+            if problem or "reference" not in label:
+                print(f"{stem}: {label}: {problem or 'caught'}")
+            bad += bool(problem)
     print(f"{bad} problem(s)")
     return 1 if bad else 0
 
