@@ -37,7 +37,12 @@ $(STAMP): pyproject.toml
 # Jupyter refuses to start as root unless told; containers and Binder often run as root.
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-lab: $(STAMP)
+# JupyterLab's overrides for this environment: no news pop-up, no update check.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+$(LAB_SETTINGS): jupyter/overrides.json $(STAMP)
+	@mkdir -p $(dir $@) && cp $< $@
+
+lab: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/python tools/workspace.py chapters $(WORK)
 	$(BIN)/jupyter lab --notebook-dir=$(WORK) $(LAB_FLAGS)
 

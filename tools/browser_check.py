@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Walk the course in a real browser: JupyterLab in headless Chromium, driven by Playwright.
+
+usage: browser_check.py [chapters|solutions ...] [--only NN_name] [--shots FOLDER]
+
+For each notebook, in a fresh browser context and a fresh JupyterLab workspace: Run All,
+wait until the kernel is idle, save, and check what a student would see.
+- chapters (the student release): errors only in cells tagged `raises-exception`
+  (unsolved exercises and their tests); every widget renders; the maths is typeset;
+  no errors on the browser console; moving the first slider changes the output.
+- solutions: the same, with no error at all and a ✔ from every graded test cell.
+A screenshot of each notebook goes to the shots folder (printed). The server and the
+browser stop by themselves; every wait is bounded.
+
+Needs Playwright for Python and Debian's Chromium (`apt-get install chromium`); it never
+downloads a browser. tests/test_browser_*.py run it and skip, saying why, without them.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lab_server import REPO, lab_server  # noqa: E402
+from make_chapters import RAISES_TAG, nbgrader_meta  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"]
+# Every cell in the DOM (JupyterLab otherwise renders only the cells near the viewport).
+SETTINGS = {"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}
+RUN_TIMEOUT_S = 300
+WIDGET_ERRORS = ("Error displaying widget", "Loading widget...")
+
+
+def missing_tools() -> str:
+    """Why the browser check cannot run here, or '' when it can."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is not installed (pip install playwright)"
+    if not CHROMIUM.exists():
+        return f"Chromium is not at {CHROMIUM} (Debian: apt-get install chromium)"
+    return ""
+
+
+@dataclass
+class Report:
+    notebook: str
+    problems: list[str] = field(default_factory=list)
+    facts: dict[str, int] = field(default_factory=dict)  # what was seen, printed: a check that saw nothing shows
+    seconds: float = 0.0
+    screenshot: Path | None = None
+
+
+def course_copy(root: Path, folders: list[str]) -> None:
+    """Run copies, never the repository's files (JupyterLab saves what it runs)."""
+    for folder in folders:
+        shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+
+
+def run_all(page, lab, path: str, workspace: str) -> None:
+    page.goto(lab.url(f"/lab/workspaces/{workspace}/tree/{path}?reset"))
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    idle = '.jp-Notebook-ExecutionIndicator[data-status="idle"]'
+    page.wait_for_selector(idle, timeout=60_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator('li[data-command="runmenu:run-all"]').click()
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 3:  # idle, no cell queued, three polls in a row
+        busy = page.evaluate("""() => [...document.querySelectorAll('.jp-InputPrompt')]
+                                     .some(p => p.textContent.includes('[*]'))""")
+        quiet = 0 if busy or page.locator(idle).count() == 0 else quiet + 1
+        page.wait_for_timeout(500)
+    if quiet < 3:
+        raise TimeoutError(f"{path}: still running after {RUN_TIMEOUT_S} s")
+
+
+def save(page, lab, path: str):
+    """Save from the browser and read the notebook back as the server stored it."""
+    import nbformat
+
+    page.keyboard.press("Control+s")
+    page.wait_for_timeout(1500)
+    status, body = lab.get(f"/api/contents/{path}?content=1&type=notebook")
+    if status != 200:
+        raise RuntimeError(f"{path}: could not read the saved notebook back ({status})")
+    return nbformat.from_dict(body["content"])
+
+
+def output_problems(nb, *, solution: bool) -> list[str]:
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o.get("ename", "?") for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        tagged = RAISES_TAG in cell.get("metadata", {}).get("tags", [])
+        if errors and (solution or not tagged):
+            problems.append(f"cell {index} shows an error: {errors}")
+        meta = nbgrader_meta(cell)
+        if solution and meta.get("grade") and not meta.get("solution"):
+            text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+            if "✔" not in text:
+                problems.append(f"cell {index} ({meta.get('grade_id')}): the graded test printed no ✔")
+        if not cell.get("execution_count") and not errors and cell.source.strip():
+            problems.append(f"cell {index} did not run")
+    return problems
+
+
+def page_problems(page, nb, facts: dict[str, int]) -> list[str]:
+    problems = []
+    text = page.locator(".jp-NotebookPanel").inner_text()
+    problems += [f"the page shows {phrase!r}" for phrase in WIDGET_ERRORS if phrase in text]
+    views = sum(1 for c in nb.cells for o in c.get("outputs", [])
+                if "application/vnd.jupyter.widget-view+json" in o.get("data", {}))
+    shown = page.locator(".jp-OutputArea-output .jupyter-widgets").count()
+    facts.update(widget_outputs=views, widgets_shown=shown, formulas=page.locator("mjx-container").count())
+    if views and not shown:
+        problems.append(f"{views} widget outputs, none rendered")
+    has_maths = any(c.cell_type == "markdown" and "$" in c.source for c in nb.cells)
+    if has_maths and page.locator("mjx-container").count() == 0:
+        problems.append("the markdown has maths but nothing was typeset")
+    if page.locator("mjx-merror").count():
+        problems.append(f"{page.locator('mjx-merror').count()} maths formulas failed to typeset")
+    return problems
+
+
+def slider_changes_output(page, facts: dict[str, int]) -> str:
+    """Move the first slider two steps; '' if the output below it changed (or there is no
+    slider), else the problem."""
+    handles = page.locator(".jp-OutputArea-output .jupyter-widgets .noUi-handle")
+    facts["slider_handles"] = handles.count()
+    if handles.count() == 0:
+        return ""
+    area = handles.first.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea')][1]")
+    before = area.inner_html()
+    handles.first.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        if area.inner_html() != before and "[*]" not in page.locator(".jp-NotebookPanel").inner_text():
+            facts["slider_changed_output"] = 1
+            return ""
+    return "moving the first slider changed nothing below it within 60 s"
+
+
+def console_problems(messages: list[str]) -> list[str]:
+    return [f"browser console: {m[:200]}" for m in messages]
+
+
+def check_notebook(browser, lab, folder: str, name: str, *, shots: Path, workspace: str) -> Report:
+    report, started = Report(f"{folder}/{name}"), time.monotonic()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    page = context.new_page()
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: console.append(str(e)))
+    try:
+        run_all(page, lab, f"{folder}/{name}", workspace)
+        nb = save(page, lab, f"{folder}/{name}")
+        report.problems += output_problems(nb, solution=folder == "solutions")
+        report.problems += page_problems(page, nb, report.facts)
+        if folder == "chapters":
+            problem = slider_changes_output(page, report.facts)
+            report.problems += [problem] if problem else []
+        report.problems += console_problems(console)
+        report.screenshot = shots / f"{Path(name).stem}-{folder}.png"
+        page.screenshot(path=str(report.screenshot))
+    except Exception as error:  # a timeout or a missing element: report it, go on with the next notebook
+        report.problems.append(f"{type(error).__name__}: {str(error)[:300]}")
+    finally:
+        context.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def check(folders: list[str], *, only: list[str] | None = None, shots: Path) -> list[Report]:
+    from playwright.sync_api import sync_playwright
+
+    shots.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="course-"))
+    try:
+        course_copy(root, folders)
+        command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", "--allow-root"]
+        with lab_server(command, cwd=root, settings_extra=SETTINGS) as lab, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+            try:
+                reports = []
+                for folder in folders:
+                    names = sorted(q.name for q in (root / folder).glob("[0-9][0-9]_*.ipynb")
+                                   if not only or q.stem in only)
+                    for number, name in enumerate(names):
+                        reports.append(check_notebook(browser, lab, folder, name, shots=shots,
+                                                      workspace=f"{folder}-{number}"))
+                return reports
+            finally:
+                browser.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folders", nargs="*", default=["chapters", "solutions"])
+    parser.add_argument("--only", action="append", help="a notebook stem such as 02_activation_functions")
+    parser.add_argument("--shots", type=Path, default=Path(tempfile.gettempdir()) / "course-screenshots")
+    args = parser.parse_args(argv)
+    reason = missing_tools()
+    if reason:
+        print(f"browser_check: cannot run: {reason}")
+        return 2
+    reports = check(args.folders, only=args.only, shots=args.shots)
+    for report in reports:
+        facts = ", ".join(f"{k} {v}" for k, v in report.facts.items())
+        print(f"{report.notebook}: {'ok' if not report.problems else 'PROBLEMS'} ({report.seconds:.0f} s; {facts})")
+        for problem in report.problems:
+            print(f"    {problem}")
+    print(f"screenshots: {args.shots}")
+    return 1 if any(r.problems for r in reports) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
