@@ -1,16 +1,20 @@
 """nnlib: the small NumPy neural-network library shared by the course notebooks.
 
-Modules (one concept each): layers, losses, model, optim, train, gradcheck,
-data, plot, checks, sysinfo, activations (notebook 02), memory (parameter/byte/MAC
-accounting), flops (matmul FLOPs of forward pass, backward pass and training step),
-timing (benchmarks), perceptron (notebook 01), xor (notebook 03). Importing nnlib
-loads only NumPy; matplotlib, torch is imported inside the functions that need it.
+Modules (one concept each): layers, losses, model, optim, train, gradcheck, data, plot,
+checks, sysinfo, activations (notebook 02), memory (parameter/byte/MAC accounting), flops
+(matmul FLOPs and bytes of forward pass, backward pass and training step), timing
+(benchmarks; thread counts, torch/CUDA timers, CPUStream), perceptron (notebook 01), xor
+(notebook 03), liveness (what is alive when during a training step or an inference pass:
+predicted peak memory), memtrace (CPU memory measured: tracemalloc, autograd's saved
+tensors, the profiler), preprocess (a raw image turned into a model input, notebook 10),
+confidence (thresholds, automation and error rates, calibration, notebook 10). Importing
+nnlib loads only NumPy; matplotlib and torch are imported inside the functions that need them.
 """
 
 from importlib import metadata as _metadata
 
-from . import (activations, checks, data, errors, flops, gradcheck, layers, losses, memory, model, optim, perceptron,
-               plot, timing, train, xor)
+from . import (activations, checks, confidence, data, errors, flops, gradcheck, layers, liveness, losses, memory,
+               memtrace, model, optim, perceptron, plot, preprocess, timing, train, xor)
 from .model import MLP
 from .seeding import seed
 
@@ -19,5 +23,6 @@ try:  # one source of truth for the version: pyproject.toml
 except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["MLP", "seed", "activations", "checks", "data", "errors", "flops", "gradcheck", "layers", "losses", "memory",
-           "model", "optim", "perceptron", "plot", "timing", "train", "xor", "__version__"]
+__all__ = ["MLP", "seed", "activations", "checks", "confidence", "data", "errors", "flops", "gradcheck",
+           "layers", "liveness", "losses", "memory", "memtrace", "model", "optim", "perceptron", "plot",
+           "preprocess", "timing", "train", "xor", "__version__"]

@@ -11,6 +11,8 @@ can act on, instead of a bare ``AssertionError`` or ``NameError``.
 - ``forbidden(...)``: make library functions unusable while the student's code
   runs, for exercises that ask you to write something yourself.
 - ``check_unmodified``: the student's code did not change its input in place.
+- ``claim(text, value, holds=...)``: narrative cells state a sentence about a
+  computed number; it is printed when true and fails loudly when false.
 """
 from __future__ import annotations
 
@@ -215,3 +217,51 @@ def passed(what):
     """Print the one-line confirmation that a test cell reached its end."""
     print(f"✔ {what}: all visible checks passed.")
 
+
+
+# --- claims in the prose ----------------------------------------------------------
+
+
+class ClaimFailed(AssertionError):
+    """A sentence the notebook states about a computed number is not true for it."""
+
+
+def claim(text, value, *, holds=None, close_to=None, rtol=0.01, atol=0.0):
+    """State ``text`` about the computed ``value``, print it, and fail if it is false.
+
+    text: a sentence with ``{value}`` (format specs allowed, e.g. ``{value:.3f}``)
+    where the computed number goes. Give at least one condition:
+
+    - ``holds``: a bool, or a function ``value -> bool`` (e.g. ``lambda v: v < 1.5``);
+    - ``close_to``: the number the prose quotes; ``value`` must match it within
+      ``rtol`` (relative) or ``atol`` (absolute).
+
+    Returns ``value``, so ``ratio = checks.claim("...", measure(), holds=...)``
+    computes, states and checks in one line. A notebook whose data or code changes
+    so that its prose becomes false then stops at the sentence, instead of
+    printing a number that contradicts the text around it.
+    """
+    if holds is None and close_to is None:
+        raise TypeError("checks.claim needs a condition: pass holds=... (a bool or a function "
+                        "value -> bool) or close_to=... (the number the text quotes).")
+    if "{value" not in text:
+        raise ValueError(f"checks.claim text {text!r} has no {{value}} placeholder: put the "
+                         "computed number into the sentence, e.g. 'the loss is {value:.3f}'.")
+    stated = text.format(value=value)
+    problems = []
+    if close_to is not None:
+        check_number(value, what=f"the value in the claim {stated!r}")
+        if not math.isclose(float(value), float(close_to), rel_tol=rtol, abs_tol=atol):
+            problems.append(f"the text quotes {close_to!r} (rtol={rtol}, atol={atol})")
+    if holds is not None:
+        ok = holds(value) if callable(holds) else holds
+        if not isinstance(ok, (bool, np.bool_)):
+            raise TypeError(f"checks.claim: holds must be a bool or return one, got {type(ok).__name__}.")
+        if not ok:
+            problems.append("its condition (holds=...) is false")
+    if problems:
+        raise ClaimFailed(f"This claim does not hold for the computed value {value!r}: "
+                          f"{stated!r}; " + "; ".join(problems) + ". Change the text to say "
+                          "what was measured (or find out why the measurement changed).")
+    print(stated)
+    return value

@@ -40,6 +40,10 @@ class ConfigError(NNLibError, ValueError):
     """A keyword argument has a value nnlib does not understand."""
 
 
+class DeviceUnavailable(NNLibError, RuntimeError):
+    """The accelerator a measurement needs is not there (e.g. no CUDA GPU visible to torch)."""
+
+
 class PrecisionWarning(UserWarning):
     """A result cannot be trusted at this floating-point precision (e.g. gradcheck in float32)."""
 

@@ -18,12 +18,29 @@ leaves it out. One multiply-add (MAC) is 2 FLOPs. Bias additions, activation
 functions, the loss and the optimizer update are O(B * M) or O(parameters) and
 are not counted here; ``sizes`` are the layer widths, input and output included,
 e.g. ``(784, 128, 64, 10)``.
+
+Bytes: ``Matmul.bytes_moved(itemsize)`` is the least traffic of one product
+(each operand read once, the result written once) and ``Matmul.intensity`` its
+FLOPs per byte; ``forward_bytes`` / ``step_bytes`` add them up over a pass.
+With a machine's peak FLOP/s and memory bandwidth, ``roofline_seconds`` gives
+the least time a product can take and ``attainable_flops`` the rate the
+roofline model allows at a given intensity.
 """
 
+import math
+import numbers
 from fractions import Fraction
 from typing import NamedTuple
 
+from .errors import ConfigError
 from .memory import macs as _forward_macs
+
+
+def _itemsize(itemsize):
+    if isinstance(itemsize, bool) or not isinstance(itemsize, numbers.Integral) or itemsize < 1:
+        raise ConfigError(f"itemsize must be a whole number of bytes >= 1 (4 for float32, "
+                          f"2 for bfloat16), got {itemsize!r}.")
+    return int(itemsize)
 
 
 class Matmul(NamedTuple):
@@ -43,6 +60,18 @@ class Matmul(NamedTuple):
     def flops(self):
         """Floating-point operations: 2 * m * k * n."""
         return 2 * self.macs
+
+    def bytes_moved(self, itemsize=4):
+        """Least memory traffic in bytes: both operands read once, the result written once.
+
+        ``itemsize * (m*k + k*n + m*n)``; a real kernel moves at least this much
+        (more when its blocks do not fit in cache). itemsize 4 is float32.
+        """
+        return _itemsize(itemsize) * (self.m * self.k + self.k * self.n + self.m * self.n)
+
+    def intensity(self, itemsize=4):
+        """Arithmetic intensity, FLOPs per byte moved (a float): flops / bytes_moved."""
+        return self.flops / self.bytes_moved(itemsize)
 
 
 def _layers(sizes, batch):
@@ -98,3 +127,43 @@ def ratios(sizes, *, batch=1):
     bwd_x = backward_flops(sizes, batch=batch, input_grad=True)
     return {"backward": Fraction(bwd, fwd), "backward_with_input_grad": Fraction(bwd_x, fwd),
             "step": Fraction(fwd + bwd, fwd), "step_with_input_grad": Fraction(fwd + bwd_x, fwd)}
+
+
+def forward_bytes(sizes, *, batch=1, itemsize=4):
+    """Least bytes moved by the forward products (sum of ``Matmul.bytes_moved``), an int."""
+    return sum(p.bytes_moved(itemsize) for p in forward_matmuls(sizes, batch=batch))
+
+
+def step_bytes(sizes, *, batch=1, itemsize=4, input_grad=False):
+    """Least bytes moved by the products of one training step (forward + backward), an int.
+
+    Each product is counted on its own, as if nothing stayed in cache between
+    products: an upper bound on what a step must move, a lower bound on what a
+    product-by-product implementation does move.
+    """
+    return forward_bytes(sizes, batch=batch, itemsize=itemsize) + sum(
+        p.bytes_moved(itemsize)
+        for p in backward_matmuls(sizes, batch=batch, input_grad=input_grad))
+
+
+def _positive(value, what):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+            math.isfinite(value) and value > 0):
+        raise ConfigError(f"{what} must be a positive finite number, got {value!r}.")
+    return float(value)
+
+
+def attainable_flops(intensity, *, peak_flops, bandwidth):
+    """The roofline: min(peak_flops, intensity * bandwidth), in FLOP/s.
+
+    intensity in FLOPs per byte, peak_flops in FLOP/s, bandwidth in bytes/s.
+    Below the ridge point ``peak_flops / bandwidth`` the product is memory-bound.
+    """
+    intensity = _positive(intensity, "intensity")
+    return min(_positive(peak_flops, "peak_flops"), intensity * _positive(bandwidth, "bandwidth"))
+
+
+def roofline_seconds(flops, nbytes, *, peak_flops, bandwidth):
+    """Least time for ``flops`` operations on ``nbytes`` of traffic: max(compute, memory) time."""
+    return max(_positive(flops, "flops") / _positive(peak_flops, "peak_flops"),
+               _positive(nbytes, "nbytes") / _positive(bandwidth, "bandwidth"))

@@ -5,6 +5,8 @@ and ``model.loss`` returns gradients in a dict with the same keys, so an
 optimizer only ever sees two matching dicts.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -242,23 +244,47 @@ class MLP:
         """Write weights and configuration to ``path``, with ".npz" added if it lacks it.
 
         Returns the path written, which ``MLP.load`` accepts with or without the suffix.
+        The file is written under a temporary name in the same folder and then renamed
+        (``os.replace``, atomic), so a reader never sees a half-written model, even when
+        two notebooks save and load the same file at the same time.
         """
         config = dict(sizes=self.sizes, activation=self.activation, loss=self.loss_name,
                       output_activation=self.output_activation, bias=self.bias,
                       init=self.init, dtype=self.dtype.name)
         path = _npz_path(path)
+        tmp = None
         try:
-            np.savez(path, __config__=np.array(repr(config)), **self.params)
+            with tempfile.NamedTemporaryFile(dir=path.parent or ".", prefix=f".{path.name}.",
+                                             suffix=".tmp", delete=False) as f:
+                tmp = Path(f.name)
+                np.savez(f, __config__=np.array(repr(config)), **self.params)
+            os.chmod(tmp, 0o666 & ~_umask())    # temporary files are private (0600)
+            os.replace(tmp, path)
         except OSError as exc:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
             raise DataError(f"MLP.save: cannot write {path}: {exc.strerror or exc}. Check that "
                             "the folder exists and is writable.") from None
         return path
 
     @classmethod
-    def load(cls, path):
-        """Rebuild a model saved with ``save``; raises ShapeError if arrays mismatch."""
+    def load(cls, path, *, sizes=None):
+        """Rebuild a model saved with ``save``.
+
+        ``sizes``: the architecture the caller expects, e.g. (784, 100, 100, 10);
+        a file holding another architecture then raises ShapeError naming both,
+        instead of loading a network the caller's code does not fit.
+        Raises DataError for a missing, truncated or foreign file, ShapeError for
+        arrays of the wrong shape, NonFiniteError for NaN or infinite weights.
+        """
         path = _npz_path(path)
+        expected = None if sizes is None else _check_sizes(sizes)
         config, arrays = _read_model_file(path)
+        if expected is not None and _saved_sizes(config) != expected:
+            found = "-".join(map(str, config["sizes"])) if _saved_sizes(config) else "?"
+            raise ShapeError(f"MLP.load: {path} holds a {found} network, but "
+                             f"{'-'.join(map(str, expected))} was asked for. Load the file that "
+                             "was saved for this architecture, or retrain and save it.")
         out_act = config.pop("output_activation")
         try:
             model = cls(config.pop("sizes"), output_activation=None if out_act == "identity" else out_act,
@@ -268,9 +294,31 @@ class MLP:
                             "written by MLP.save of this nnlib.") from None
         for name, value in model.params.items():
             if name not in arrays or arrays[name].shape != value.shape:
-                raise ShapeError(f"{path}: parameter {name} is missing or has the wrong shape.")
-            model.params[name] = arrays[name]
+                got = "missing" if name not in arrays else f"shape {arrays[name].shape}"
+                raise ShapeError(f"{path}: parameter {name} is {got}, expected shape "
+                                 f"{value.shape}; the file does not match its own configuration.")
+            if not np.isfinite(arrays[name]).all():
+                raise NonFiniteError(f"{path}: parameter {name} holds NaN or infinite values; the "
+                                     "model was saved after training diverged. Retrain it.")
+            model.params[name] = arrays[name].astype(model.dtype, copy=False)
+        extra = sorted(set(arrays) - set(model.params))
+        if extra:
+            raise ShapeError(f"{path}: unexpected arrays {extra}; the file does not match its own "
+                             "configuration.")
         return model
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _saved_sizes(config):
+    try:
+        return tuple(int(s) for s in config["sizes"])
+    except (TypeError, ValueError):
+        return None
 
 
 def _npz_path(path):
@@ -286,8 +334,9 @@ def _read_model_file(path):
     import ast
     import zipfile
 
-    not_model = (f"{path} is not an nnlib model file (MLP.save writes a .npz holding "
-                 "__config__ and the weights). Pass the path that MLP.save returned.")
+    not_model = (f"{path} is not an nnlib model file, or it is damaged (truncated or "
+                 "overwritten): MLP.save writes a .npz holding __config__ and the weights. "
+                 "Pass the path that MLP.save returned, or save the model again.")
     try:
         with np.load(path, allow_pickle=False) as f:
             if "__config__" not in f.files:

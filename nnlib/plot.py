@@ -91,3 +91,67 @@ def plot_confusion_matrix(cm, *, class_names=None, ax=None):
                     color="white" if cm[i, j] > cm.max() / 2 else "black")
     ax.figure.colorbar(im, ax=ax, fraction=0.046)
     return ax
+
+
+def plot_reliability(table, *, ax=None):
+    """Reliability diagram from ``nnlib.confidence.reliability``: accuracy per confidence bin.
+
+    Bars on the diagonal mean a confidence of p is right a fraction p of the time;
+    bars below it mean over-confidence. Bin counts are written above the bars.
+    """
+    ax = _axes(ax, figsize=(4, 3))
+    centres, width = (table["lo"] + table["hi"]) / 2, table["hi"] - table["lo"]
+    has = table["count"] > 0
+    ax.bar(centres[has], table["accuracy"][has], width=width[has] * 0.9, color="C0",
+           edgecolor="k", label="accuracy in bin")
+    ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+    for x, a, n in zip(centres[has], table["accuracy"][has], table["count"][has]):
+        ax.text(x, min(a, 0.97) + 0.02, str(n), ha="center", fontsize=6)
+    ax.set(xlim=(0, 1), ylim=(0, 1.05), xlabel="confidence (largest softmax probability)",
+           ylabel="accuracy", title=f"Reliability, ECE = {table['ece']:.4f}")
+    ax.legend(fontsize=7, loc="upper left")
+    return ax
+
+
+def plot_automation_error(sweep, *, chosen=None, ax=None):
+    """Error rate of accepted inputs against automation rate from ``confidence.threshold_sweep``.
+
+    ``chosen``: an optional threshold, marked on the curve.
+    """
+    ax = _axes(ax, figsize=(4, 3))
+    ax.plot(100 * sweep["automation"], 100 * sweep["error"], "-", color="C1")
+    if chosen is not None:
+        i = int(np.argmin(np.abs(sweep["threshold"] - chosen)))
+        ax.plot(100 * sweep["automation"][i], 100 * sweep["error"][i], "o", color="C3",
+                label=f"threshold {sweep['threshold'][i]:.3f}")
+        ax.legend(fontsize=7)
+    ax.set(xlabel="automation rate (% accepted)", ylabel="error of accepted (%)",
+           title="Automation vs error")
+    return ax
+
+
+def plot_step_losses(curves, *, ax=None, smooth=20, logy=False, title="Loss per step"):
+    """Per-step training losses of one or more runs, e.g. ``{"lr=0.1": history["batch_loss"]}``.
+
+    curves: dict label -> sequence of losses (one per step). Each curve is drawn faintly as
+    measured and, when ``smooth`` > 1, again as a running mean over ``smooth`` steps (the
+    mean of the last ``smooth`` losses, fewer at the start), which shows the trend through
+    the noise of single batches. ``logy`` puts the loss on a log scale.
+    """
+    ax = _axes(ax, figsize=(8, 3))
+    for i, (label, losses) in enumerate(curves.items()):
+        y = np.asarray(losses, dtype=np.float64)
+        steps = np.arange(1, len(y) + 1)
+        color = f"C{i % 10}"
+        if smooth and smooth > 1 and len(y) > 1:
+            ax.plot(steps, y, color=color, alpha=0.25, lw=0.8)
+            c = np.cumsum(np.insert(y, 0, 0.0))  # c[j] = sum of the first j losses
+            k = np.minimum(steps, int(smooth))     # window length at each step
+            ax.plot(steps, (c[steps] - c[steps - k]) / k, color=color, lw=1.5, label=label)
+        else:
+            ax.plot(steps, y, color=color, lw=1.2, label=label)
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel="step", ylabel="loss", title=title)
+    ax.legend(fontsize=8)
+    return ax

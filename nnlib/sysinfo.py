@@ -71,3 +71,170 @@ def report():
         else:
             print(f"{key:<18} {value}")
     return info
+
+
+# ---------------------------------------------------------------- device fingerprint
+# Every timing should say where it was taken: the same code runs at very
+# different speeds on another CPU, with another BLAS or another thread count.
+
+def cpu_model():
+    """The CPU's model name (from /proc/cpuinfo on Linux, else the platform module)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def blas_library():
+    """'scipy-openblas 0.3.31 (kernel SkylakeX)': NumPy's BLAS, and the kernel OpenBLAS picked."""
+    import numpy
+
+    try:
+        blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        text = f"{blas.get('name', 'BLAS')} {blas.get('version', '')}".strip()
+    except Exception:  # noqa: BLE001 -- older NumPy has no mode="dicts"; the report must not crash
+        text = "BLAS (unknown)"
+    core = _openblas_corename()
+    return f"{text} (kernel {core})" if core else text
+
+
+def _openblas_corename():
+    import ctypes
+    import glob
+
+    import numpy
+
+    pattern = os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs", "*openblas*")
+    for path in sorted(glob.glob(pattern)):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                     "openblas_get_corename"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode(errors="replace")
+    return None
+
+
+def gpu_info():
+    """[{name, memory_gib, driver, sm_clock_mhz, max_sm_clock_mhz}] of the CUDA GPUs, or [].
+
+    Imports torch only if it is installed. Driver and clocks come from
+    ``nvidia-smi`` when it is on the PATH (None otherwise).
+    """
+    try:
+        import torch
+    except ImportError:
+        return []
+    if not torch.cuda.is_available():
+        return []
+    smi = _nvidia_smi()
+    gpus = []
+    for i in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(i)
+        row = smi[i] if i < len(smi) else {}
+        gpus.append({"name": props.name, "memory_gib": round(props.total_memory / 2**30, 1),
+                     "driver": row.get("driver"), "sm_clock_mhz": row.get("sm_clock_mhz"),
+                     "max_sm_clock_mhz": row.get("max_sm_clock_mhz")})
+    return gpus
+
+
+def _nvidia_smi():
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version,clocks.sm,clocks.max.sm",
+                              "--format=csv,noheader,nounits"], capture_output=True, text=True,
+                             timeout=10, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    rows = []
+    for line in out.strip().splitlines():
+        driver, sm, max_sm = (x.strip() for x in (line.split(",") + ["", "", ""])[:3])
+        rows.append({"driver": driver or None, "sm_clock_mhz": int(sm) if sm.isdigit() else None,
+                     "max_sm_clock_mhz": int(max_sm) if max_sm.isdigit() else None})
+    return rows
+
+
+def fingerprint():
+    """Where timings are taken: CPU, cores, BLAS and its threads, torch and its threads, GPUs.
+
+    torch's entries are filled only if torch is already imported (a NumPy-only
+    session does not pay for importing it).
+    """
+    from .timing import blas_threads
+
+    torch = sys.modules.get("torch")
+    return {
+        "cpu": cpu_model(),
+        "cpu cores": os.cpu_count(),
+        "blas": blas_library(),
+        "blas threads": blas_threads()[0],
+        "torch": getattr(torch, "__version__", None),
+        "torch threads": torch.get_num_threads() if torch is not None else None,
+        "gpus": gpu_info() if torch is not None else [],
+    }
+
+
+_CPU_LINE = None
+
+
+def device_line(kind="cpu"):
+    """One line naming the device a timing ran on, e.g. 'CPU: Intel ..., 2 cores, scipy-openblas ...'.
+
+    kind: "cpu" or "cuda" (the first CUDA GPU, with driver and clocks where known).
+    The CPU part is computed once per session.
+    """
+    global _CPU_LINE
+    if kind == "cuda":
+        gpus = gpu_info()
+        if not gpus:
+            return "CUDA: no GPU visible"
+        g = gpus[0]
+        extra = ", ".join(x for x in (f"driver {g['driver']}" if g["driver"] else "",
+                                      f"SM clock {g['sm_clock_mhz']}/{g['max_sm_clock_mhz']} MHz"
+                                      if g["sm_clock_mhz"] else "") if x)
+        return f"GPU: {g['name']}, {g['memory_gib']} GiB" + (f", {extra}" if extra else "")
+    if kind != "cpu":
+        raise ValueError(f"device_line: kind must be 'cpu' or 'cuda', got {kind!r}.")
+    if _CPU_LINE is None:
+        _CPU_LINE = f"CPU: {cpu_model()}, {os.cpu_count()} cores, {blas_library()}"
+    return _CPU_LINE
+
+
+def cache_sizes():
+    """{"L1d": bytes, "L1i": ..., "L2": ..., "L3": ...} of CPU 0 as the OS reports them, or {}.
+
+    Read from /sys on Linux (elsewhere: {}). A virtual machine may report the
+    host's caches, so treat the figures as what the OS says, not as measured.
+    """
+    import glob
+
+    sizes = {}
+    for index in sorted(glob.glob("/sys/devices/system/cpu/cpu0/cache/index*")):
+        try:
+            with open(os.path.join(index, "level"), encoding="ascii") as f:
+                level = f.read().strip()
+            with open(os.path.join(index, "type"), encoding="ascii") as f:
+                kind = f.read().strip()
+            with open(os.path.join(index, "size"), encoding="ascii") as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:].upper(), 1)
+        digits = text[:-1] if scale != 1 else text
+        if not digits.isdigit():
+            continue
+        name = f"L{level}" + {"Data": "d", "Instruction": "i"}.get(kind, "")
+        sizes[name] = int(digits) * scale
+    return sizes

@@ -361,3 +361,20 @@ def _postfix(history, epoch):
     if history["val_acc"] and history["val_acc"][-1] is not None:
         info["val_acc"] = f"{history['val_acc'][-1]:.3f}"
     return info
+
+
+def join_histories(*histories):
+    """One history from consecutive ``fit`` runs on the same model, e.g. a few epochs at
+    lr = 0.1 followed by one at lr = 0.01: the per-epoch and per-step lists are
+    concatenated in order and "seconds" is summed.
+    """
+    if not histories:
+        raise ConfigError("join_histories: pass at least one history returned by fit.")
+    keys = ("loss", "acc", "val_loss", "val_acc", "batch_loss")
+    for i, h in enumerate(histories):
+        if not isinstance(h, dict) or any(k not in h for k in keys + ("seconds",)):
+            raise ConfigError(f"join_histories: argument {i} is not a history returned by fit "
+                              f"(a dict with {', '.join(keys)} and seconds).")
+    joined = {k: [v for h in histories for v in h[k]] for k in keys}
+    joined["seconds"] = float(sum(h["seconds"] for h in histories))
+    return joined

@@ -1,7 +1,8 @@
-"""XOR: the data set, the seed article's training rule, and a batched experiment runner.
+"""XOR: the data set, a common tutorial training recipe, and a batched experiment runner.
 
-The seed article (an introductory article on neural-network hardware) trains one 2-2-1 sigmoid
-network on XOR with plain NumPy. This module reproduces its rule exactly:
+A common tutorial recipe trains one 2-2-1 sigmoid network on XOR with a dozen lines of
+plain NumPy. This module reimplements that recipe (called "the article" in the names
+below, e.g. ``article_init`` and ``init="article"``, for the tutorial it comes from):
 
 * no biases (optionally added here, to compare),
 * error ``y - out`` with ``sigmoid_derivative`` applied to the OUTPUTS,
@@ -51,7 +52,7 @@ def _check_config(*, hidden, lr, epochs, init):
 
 
 def article_init(seed, *, hidden=2, bias=False, init="article"):
-    """Initial weights of one 2-H-1 network, drawn the way the seed article draws them.
+    """Initial weights of one 2-H-1 network, drawn the way the tutorial recipe draws them.
 
     The article calls ``np.random.uniform(size=(2, 2))`` then ``np.random.uniform(size=(2, 1))``:
     uniform on [0, 1) from NumPy's legacy generator. Here that generator is
@@ -114,7 +115,7 @@ def xor_success(outputs, y=None):
 
 
 def train_xor_single(seed, *, hidden=2, bias=False, lr=0.1, epochs=10_000, init="article"):
-    """The seed article's training loop for ONE network, written plainly (the reference).
+    """The tutorial recipe's training loop for ONE network, written plainly (the reference).
 
     Each epoch: forward on all four points, error = y - out, delta_out = error * out(1-out),
     delta_hidden = (delta_out @ W2^T) * h(1-h) (with W2 before its update), then

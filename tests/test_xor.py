@@ -1,4 +1,4 @@
-"""nnlib.xor: the XOR data, the seed article's rule, and the batched experiment runner."""
+"""nnlib.xor: the XOR data, a common tutorial recipe's rule, and the batched experiment runner."""
 
 import numpy as np
 import pytest

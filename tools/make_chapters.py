@@ -352,8 +352,13 @@ def read_source(path: Path, label: str) -> nbformat.NotebookNode:
 # --- mirroring the tree ------------------------------------------------------
 
 
+# What running the notebooks leaves beside them (07 and 10 save trained models in models/):
+# outputs of a run, not part of the release.
+RUN_OUTPUTS = ("__pycache__", "models")
+
+
 def _ignored(relative: Path) -> bool:
-    return any(part.startswith(".") or part == "__pycache__" for part in relative.parts)
+    return any(part.startswith(".") or part in RUN_OUTPUTS for part in relative.parts)
 
 
 def tree_files(root: Path) -> list[Path]:

@@ -1,0 +1,82 @@
+"""nnlib.liveness predicts the CPU memory of a training step and of inference within 1%.
+
+Measured with nnlib.memtrace: tracemalloc for nnlib's NumPy step, saved_tensors_hooks and the
+profiler's allocation events for eager PyTorch.
+"""
+
+import pytest
+
+from nnlib import liveness, memtrace
+from nnlib.errors import ConfigError
+
+ARCHS = [(784, 128, 64, 10), (784, 100, 100, 10)]
+MEASURE = {"nnlib": memtrace.measure_nnlib_step, "torch": memtrace.measure_torch_step}
+INFER = {"nnlib": memtrace.measure_nnlib_inference, "torch": memtrace.measure_torch_inference}
+
+
+@pytest.mark.parametrize("impl", liveness.IMPLS)
+@pytest.mark.parametrize("optimizer", liveness.OPTIMIZERS)
+@pytest.mark.parametrize("batch", [32, 128, 512])
+def test_step_peak_within_one_percent(impl, optimizer, batch):
+    pytest.importorskip("torch") if impl == "torch" else None
+    for sizes in ARCHS:
+        pred = liveness.step_memory(sizes, batch=batch, optimizer=optimizer, impl=impl)
+        meas = MEASURE[impl](sizes, batch=batch, optimizer=optimizer)
+        assert pred.saved == meas["saved"], "saved-for-backward bytes must be exact"
+        assert pred.peak == pytest.approx(meas["peak"], rel=0.01)
+        for phase, peak in meas["phases"].items():
+            assert pred.phases[phase].peak == pytest.approx(peak, rel=0.01), phase
+
+
+@pytest.mark.parametrize("impl", liveness.IMPLS)
+@pytest.mark.parametrize("batch", [1, 32, 512])
+def test_inference_peak_within_one_percent(impl, batch):
+    pytest.importorskip("torch") if impl == "torch" else None
+    for sizes in ARCHS:
+        pred = liveness.inference_memory(sizes, batch=batch, impl=impl)
+        assert pred.peak == pytest.approx(INFER[impl](sizes, batch=batch)["peak"], rel=0.01)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_other_activations(activation):
+    pytest.importorskip("torch")
+    for impl, measure in MEASURE.items():
+        pred = liveness.step_memory((784, 128, 64, 10), batch=512, optimizer="adam", impl=impl,
+                                    activation=activation)
+        meas = measure((784, 128, 64, 10), batch=512, optimizer="adam", activation=activation)
+        assert pred.saved == meas["saved"]
+        assert pred.peak == pytest.approx(meas["peak"], rel=0.01)
+
+
+def test_breakdown_adds_up_and_names_the_phase():
+    rep = liveness.step_memory((784, 128, 64, 10), batch=32, optimizer="adam")
+    for phase in rep.phases.values():
+        assert sum(phase.breakdown.values()) == phase.peak
+        assert set(phase.breakdown) == set(liveness.CATEGORIES)
+    assert rep.peak_phase == "optimizer"  # Adam's two W1-sized temporaries
+    assert rep.persistent["optimizer"] == 2 * rep.persistent["parameters"]
+    assert rep.timeline[-1][0] == "optimizer"
+    assert max(total for _, _, total in rep.timeline) == rep.peak
+
+
+def test_hand_count_torch_sgd():
+    # 784-128-64-10, B=32, torch SGD: the peak is the end of the backward pass:
+    # params + grads + X + y + layer-1 upstream gradient (32 x 128) + loss scalars.
+    p = 109_386 * 4
+    rep = liveness.step_memory((784, 128, 64, 10), batch=32, impl="torch")
+    assert rep.peak == 2 * p + 32 * 784 * 4 + 32 * 8 + 32 * 128 * 4 + 2 * 4
+    assert rep.peak_phase == "backward"
+
+
+def test_naive_rules():
+    sizes = (784, 128, 64, 10)
+    assert liveness.naive_layer_outputs(sizes, batch=1, training=False) == (109_386 + 986) * 4
+    rep = liveness.step_memory(sizes, batch=32, optimizer="momentum")
+    assert liveness.naive_sum(rep) == 3 * 109_386 * 4 + rep.saved
+
+
+@pytest.mark.parametrize("kwargs", [dict(batch=0), dict(batch=32, optimizer="rmsprop"),
+                                    dict(batch=32, impl="jax"), dict(batch=32, activation="gelu")])
+def test_bad_arguments(kwargs):
+    with pytest.raises(ConfigError):
+        liveness.step_memory((784, 10), **kwargs)
