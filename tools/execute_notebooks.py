@@ -83,10 +83,16 @@ def scrub_paths(nb: nbformat.NotebookNode) -> None:
                 output.data["text/plain"] = scrub(output.data["text/plain"])
 
 
+WIDGET_PLACEHOLDER = "[interactive controls: run this cell to use them]"
+
+
 def drop_widget_views(nb: nbformat.NotebookNode) -> None:
+    """Widget views need the kernel that made them; stored, they show "Error displaying
+    widget" or a raw `interactive(children=...)` repr. Store a plain note instead."""
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            output.get("data", {}).pop(WIDGET_VIEW_MIME, None)
+            if output.get("data", {}).pop(WIDGET_VIEW_MIME, None) is not None:
+                output.data["text/plain"] = WIDGET_PLACEHOLDER
 
 
 def run_notebook(nb: nbformat.NotebookNode, *, cwd: Path, allow_errors: bool = False,
