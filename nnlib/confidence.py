@@ -7,9 +7,10 @@ Two rates describe an operating point:
 * automation rate: the fraction of inputs accepted (confidence >= t);
 * error rate of accepted inputs: the fraction of the accepted that are wrong.
 
-Raising t lowers both. A ZIP code of n digits is automated only when all n
-digits are accepted. ``reliability`` asks whether a confidence of 0.9 really
-means "right 9 times in 10" (calibration).
+Raising t lowers the automation and usually, not always, the error. A ZIP
+code of n digits is automated only when all n digits are accepted.
+``reliability`` asks whether a confidence of 0.9 really means "right 9 times
+in 10" (calibration).
 """
 
 import numpy as np

@@ -29,6 +29,10 @@ def plot_history(history, *, axes=None):
         axes[1].set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
         axes[1].legend()
     axes[0].legend()
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in axes[:2]:  # epochs are whole numbers: no ticks at 2.5, 7.5, ...
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return axes
 
 
@@ -155,3 +159,48 @@ def plot_step_losses(curves, *, ax=None, smooth=20, logy=False, title="Loss per 
     ax.set(xlabel="step", ylabel="loss", title=title)
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_curves(curves, x=None, *, ax=None, styles=None, figsize=(8, 3), legend=None,
+                **axes_set):
+    """Several labelled curves on one axes: the line plot notebooks 00-05 draw again and again.
+
+    curves: dict label -> y values, or label -> (x, y) for a curve with its own x values.
+    x: the x values shared by the curves given as y only (default 1, 2, ..., len(y)).
+    styles: optional dict label -> keyword arguments for ``ax.plot`` (fmt as key "fmt",
+        e.g. ``{"target": {"fmt": "k", "lw": 3, "alpha": 0.3}}``).
+    legend: keyword arguments for ``ax.legend`` (default ``fontsize=8``; e.g.
+        ``{"ncol": 5}``), or False for no legend.
+    axes_set: passed to ``ax.set`` (xlabel, ylabel, title, xscale, yscale, ylim, ...).
+    Returns the axes, so callers can add markers, spans or text before ``plt.show()``.
+    """
+    from .errors import ConfigError
+
+    if not isinstance(curves, dict) or not curves:
+        raise ConfigError("plot_curves: curves must be a non-empty dict label -> y values "
+                          "(or label -> (x, y)), e.g. {'train': losses}.")
+    styles = {} if styles is None else styles
+    unknown = set(styles) - set(curves)
+    if unknown:
+        raise ConfigError(f"plot_curves: styles name curves that are not plotted: "
+                          f"{sorted(map(str, unknown))}; use the labels of curves.")
+    ax = _axes(ax, figsize=figsize)
+    for label, values in curves.items():
+        if isinstance(values, tuple) and len(values) == 2 and np.ndim(values[0]) >= 1:
+            cx, cy = np.asarray(values[0]), np.asarray(values[1])
+        else:
+            cy = np.asarray(values)
+            cx = np.arange(1, len(cy) + 1) if x is None else np.asarray(x)
+        if len(cx) != len(cy):
+            raise ConfigError(f"plot_curves: curve {label!r} has {len(cy)} y values but "
+                              f"{len(cx)} x values; pass x of the same length.")
+        style = dict(styles.get(label, {}))
+        fmt = style.pop("fmt", None)
+        args = (cx, cy) if fmt is None else (cx, cy, fmt)
+        ax.plot(*args, label=str(label), **style)
+    if axes_set:
+        ax.set(**axes_set)
+    if legend is not False:
+        ax.legend(**{"fontsize": 8, **(legend or {})})
+    return ax
+

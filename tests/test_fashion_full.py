@@ -1,11 +1,12 @@
 """The full-size path of notebook 07's recipe, on full Fashion-MNIST (60,000 + 10,000).
 
-Notebook 07 trains 784-128-64-10 with plain mini-batch SGD: 7 epochs at lr = 0.1, then one
-epoch at lr = 0.01, batch 32. Students train it on the full 60,000 MNIST images; CI has only
-a 10,000-image MNIST subset, so this test runs the same model and loop on the full
-Fashion-MNIST release (same image size, same 60,000 / 10,000 split) to show that the
-full-size path works and how long it takes. Fashion-MNIST is harder than MNIST: this
-recipe reached 88.6% here with these seeds (in 5.6 s on 2 cores), hence the floor.
+Notebook 07 trains 784-128-64-10 with plain mini-batch SGD: 12 epochs at lr = 0.1, then
+2 epochs at lr = 0.01, batch 32. Students train it on the full 60,000 MNIST images; CI
+has only a 10,000-image MNIST subset, so this test runs the same model and loop on the
+full Fashion-MNIST release (same image size, same 60,000 / 10,000 split) to show that
+the full-size path works and how long it takes. Fashion-MNIST is harder than MNIST:
+this recipe reached 89.1% here with these seeds (trained in 10.3 s on 2 cores), hence
+the floor.
 """
 
 import time
@@ -17,12 +18,13 @@ import pytest
 from nnlib import MLP, data, timing, train
 from nnlib.errors import DataError
 
-SIZES, BATCH, FAST, SLOW = (784, 128, 64, 10), 32, (7, 0.1), (1, 0.01)
-FLOOR = 0.87
+SIZES, BATCH, FAST, SLOW = (784, 128, 64, 10), 32, (12, 0.1), (2, 0.01)
+FLOOR = 0.88
+PACKAGE = "dataset-fashion-mnist"
 
 
 def load_full_fashion():
-    """(X_train, y_train, X_test, y_test) of full Fashion-MNIST, or skip with the reason."""
+    """(X_train, y_train, X_test, y_test) of full Fashion-MNIST, or skip saying why."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -30,10 +32,10 @@ def load_full_fashion():
                                   for s in ("train", "test"))
     except DataError as err:
         pytest.skip("full Fashion-MNIST is not installed (Debian/Ubuntu package "
-                    f"dataset-fashion-mnist, or set NNLIB_DATA): {str(err).splitlines()[0]}")
+                    f"{PACKAGE}, or set NNLIB_DATA): {str(err).splitlines()[0]}")
     if len(xi) != 60_000 or len(xt) != 10_000:
-        pytest.skip(f"Fashion-MNIST found with {len(xi):,} + {len(xt):,} images, not the full "
-                    "60,000 + 10,000 (install the Debian package dataset-fashion-mnist)")
+        pytest.skip(f"Fashion-MNIST found with {len(xi):,} + {len(xt):,} images, not "
+                    f"the full 60,000 + 10,000 (install the Debian package {PACKAGE})")
     return data.flatten_and_scale(xi), yi, data.flatten_and_scale(xt), yt
 
 
@@ -57,3 +59,13 @@ def test_notebook_07_recipe_on_full_fashion_mnist():
     assert steps == (e1 + e2) * 1875
     assert acc >= FLOOR, f"test accuracy {acc:.2%} is below the floor {FLOOR:.0%}"
     assert np.mean(history["batch_loss"][-100:]) < history["batch_loss"][0] / 4
+
+
+def test_missing_data_skips_naming_the_debian_package(monkeypatch):
+    def absent(split, **kwargs):
+        raise DataError(f"Fashion-MNIST ({split} split) was not found, and downloads "
+                        "are disabled (download=False).\nSearched ...")
+
+    monkeypatch.setattr(data, "load_fashion_mnist", absent)
+    with pytest.raises(pytest.skip.Exception, match=PACKAGE):
+        load_full_fashion()

@@ -27,7 +27,8 @@ def test_join_histories_concatenates_two_runs_in_order():
                   progress=False, seed=1)
     h = train.join_histories(a, b)
     assert h["loss"] == a["loss"] + b["loss"] and len(h["val_acc"]) == 3
-    assert h["batch_loss"] == a["batch_loss"] + b["batch_loss"] and len(h["batch_loss"]) == 21
+    assert h["batch_loss"] == a["batch_loss"] + b["batch_loss"]
+    assert len(h["batch_loss"]) == 21
     assert h["seconds"] == pytest.approx(a["seconds"] + b["seconds"])
     assert a["loss"] and len(a["loss"]) == 2  # the inputs are not changed
 
