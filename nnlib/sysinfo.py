@@ -36,7 +36,7 @@ def accelerator():
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         return "Apple GPU (MPS)"
     build = "CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda} build, no GPU visible"
-    return f"none ({build} of torch): GPU cells fall back to the CPU"
+    return f"none ({build} of torch): GPU cells are skipped and say so"
 
 
 def data_locations(datasets=("mnist", "fashion-mnist")):
