@@ -204,3 +204,22 @@ def plot_curves(curves, x=None, *, ax=None, styles=None, figsize=(8, 3), legend=
         ax.legend(**{"fontsize": 8, **(legend or {})})
     return ax
 
+
+
+def setup(*, dpi=80, retina=True):
+    """Inline figures as every course notebook shows them (its first cell calls this).
+
+    dpi 80 keeps the stored notebooks small; ``retina`` stores PNGs with twice the
+    pixels, shown at the same size, so lines and text stay sharp on high-resolution
+    screens. Outside IPython only the dpi is set.
+    """
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["figure.dpi"] = dpi
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # plain Python: no inline backend to configure
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina" if retina else "png")

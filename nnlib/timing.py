@@ -280,6 +280,27 @@ def thread_counts():
     return counts
 
 
+def set_blas_threads(n):
+    """Set the threads of NumPy's BLAS to ``n`` until changed again; returns the previous
+    count, or None when the library cannot be controlled (then nothing changes).
+
+    For a setting that spans several notebook cells; within one block prefer
+    :func:`limit_threads`, which restores the count by itself.
+    """
+    n = _check_int(n, what="threads", minimum=1)
+    tpc = _threadpoolctl()
+    if tpc is not None:
+        old = blas_threads()[0]
+        tpc.threadpool_limits(limits=n, user_api="blas")
+        return old
+    ob = _openblas()
+    if ob is None:
+        return None
+    old = int(ob[0]())
+    ob[1](ctypes.c_int(n))
+    return old
+
+
 @contextmanager
 def limit_threads(n):
     """Run the ``with`` block with NumPy's BLAS and torch (if imported) on ``n`` threads.
@@ -292,14 +313,7 @@ def limit_threads(n):
     n = _check_int(n, what="threads", minimum=1)
     torch = sys.modules.get("torch")
     old_torch = torch.get_num_threads() if torch is not None else None
-    tpc, ob, undo = _threadpoolctl(), None, None
-    if tpc is not None:
-        undo = tpc.threadpool_limits(limits=n, user_api="blas")
-    else:
-        ob = _openblas()
-        if ob is not None:
-            old_blas = int(ob[0]())
-            ob[1](ctypes.c_int(n))
+    old_blas = set_blas_threads(n)
     if torch is not None:
         torch.set_num_threads(n)
     try:
@@ -307,10 +321,8 @@ def limit_threads(n):
     finally:
         if torch is not None:
             torch.set_num_threads(old_torch)
-        if undo is not None:
-            undo.restore_original_limits()
-        elif ob is not None:
-            ob[1](ctypes.c_int(old_blas))
+        if old_blas is not None:
+            set_blas_threads(old_blas)
 
 
 def _device_line(kind):

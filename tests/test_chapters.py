@@ -445,3 +445,21 @@ def test_stored_outputs_hold_no_machine_paths(monkeypatch):
     for path in SOLUTION_NOTEBOOKS:
         text = path.read_text(encoding="utf-8")
         assert "/tmp/ipykernel_" not in text and str(REPO) not in text, f"{path.name}: run tools/execute_notebooks.py"
+
+
+def test_stored_widget_outputs_are_a_plain_note():
+    """A stored widget view needs the kernel that made it: in a static view it shows as
+    "Error displaying widget" or as the raw `interactive(children=...)` repr."""
+    import execute_notebooks as ex
+    nb = fixture_notebook()
+    nb.cells[1].outputs = [new_output("display_data", {"text/plain": "interactive(children=(IntSlider(value=1),))",
+                                                       ex.WIDGET_VIEW_MIME: {"model_id": "abc"}})]
+    ex.drop_widget_views(nb)
+    assert nb.cells[1].outputs[0].data == {"text/plain": ex.WIDGET_PLACEHOLDER}
+    for path in SOLUTION_NOTEBOOKS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                assert ex.WIDGET_VIEW_MIME not in data, f"{path.name}: run tools/execute_notebooks.py"
+                assert not str(data.get("text/plain", "")).startswith(("interactive(", "VBox(", "HBox(")), \
+                    f"{path.name}: a raw widget repr is stored; run tools/execute_notebooks.py"

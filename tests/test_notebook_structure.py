@@ -77,6 +77,17 @@ def test_first_code_cell_fixes_the_seed(path):
     assert re.search(r"\bseed\(\d+\)", first), f"{path.name}: the first code cell must call nnlib.seed(<n>)"
 
 
+@pytest.mark.parametrize("path", params(lambda p: True))
+def test_first_code_cell_sets_up_inline_figures(path):
+    """The same sharp, small figures everywhere; a magic turned into a comment by a code
+    formatter (\"# %matplotlib\") would silently drop the inline backend's settings."""
+    first = code_cells(nbformat.read(path, as_version=4))[0].source
+    assert "%matplotlib inline" in first.splitlines(), f"{path.name}: no `%matplotlib inline` line"
+    assert "nnlib.plot.setup()" in first, f"{path.name}: the first code cell must call nnlib.plot.setup()"
+    commented = [line for line in first.splitlines() if re.match(r"#\s*\S*%", line)]
+    assert not commented, f"{path.name}: commented-out magics {commented}"
+
+
 @pytest.mark.parametrize("path", params(lambda p: number(p) >= 1))
 def test_has_graded_exercises_with_points(path):
     nb = nbformat.read(path, as_version=4)

@@ -200,3 +200,20 @@ def test_save_results_round_trip(tmp_path):
     assert record["date"].endswith("UTC")
     with pytest.raises(ConfigError, match="command"):
         timing.save_results(tmp_path / "x.json", rows, command="")
+
+
+def test_set_blas_threads_returns_the_previous_count_and_spans_calls():
+    before = timing.blas_threads()[0]
+    if before is None:
+        pytest.skip("NumPy's BLAS cannot be controlled here")
+    old = timing.set_blas_threads(1)
+    try:
+        assert old == before and timing.blas_threads()[0] == 1
+        with timing.limit_threads(2):
+            assert timing.blas_threads()[0] == 2
+        assert timing.blas_threads()[0] == 1  # limit_threads restored what set_blas_threads set
+    finally:
+        timing.set_blas_threads(old)
+    assert timing.blas_threads()[0] == before
+    with pytest.raises(Exception, match="threads"):
+        timing.set_blas_threads(0)
