@@ -47,7 +47,7 @@ lab: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/jupyter lab --notebook-dir=$(WORK) $(LAB_FLAGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=15
 
 # Students: check a notebook before handing it in (a copy runs; the file is not changed).
 check: $(STAMP)

@@ -69,8 +69,16 @@ def run_all(page, lab, path: str, workspace: str) -> None:
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
     idle = '.jp-Notebook-ExecutionIndicator[data-status="idle"]'
     page.wait_for_selector(idle, timeout=60_000)
+    # The kernel is connected when the status bar names it and says Idle; on a busy
+    # machine the notebook can show an idle indicator before that.
+    page.wait_for_function(
+        "() => /\\| Idle/.test(document.querySelector('#jp-main-statusbar')?.innerText || '')",
+        timeout=120_000)
+    accept_kernel_dialog(page)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator('li[data-command="runmenu:run-all"]').click()
+    page.wait_for_timeout(1000)
+    accept_kernel_dialog(page)
     deadline = time.monotonic() + RUN_TIMEOUT_S
     quiet = 0
     while time.monotonic() < deadline and quiet < 3:  # idle, no cell queued, three polls in a row
@@ -80,6 +88,14 @@ def run_all(page, lab, path: str, workspace: str) -> None:
         page.wait_for_timeout(500)
     if quiet < 3:
         raise TimeoutError(f"{path}: still running after {RUN_TIMEOUT_S} s")
+
+
+def accept_kernel_dialog(page) -> None:
+    """JupyterLab asks for a kernel when the one it started is slow to connect: take the default."""
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if dialog.count():
+        dialog.locator(".jp-mod-accept").click()
+        page.wait_for_timeout(2000)
 
 
 def save(page, lab, path: str):
@@ -115,8 +131,9 @@ def output_problems(nb, *, solution: bool) -> list[str]:
 
 def page_problems(page, nb, facts: dict[str, int]) -> list[str]:
     problems = []
-    text = page.locator(".jp-NotebookPanel").inner_text()
-    problems += [f"the page shows {phrase!r}" for phrase in WIDGET_ERRORS if phrase in text]
+    # Outputs only: the markdown may quote these messages (00 tells students about them).
+    text = "\n".join(page.locator(".jp-NotebookPanel .jp-OutputArea").all_inner_texts())
+    problems += [f"an output shows {phrase!r}" for phrase in WIDGET_ERRORS if phrase in text]
     views = sum(1 for c in nb.cells for o in c.get("outputs", [])
                 if "application/vnd.jupyter.widget-view+json" in o.get("data", {}))
     shown = page.locator(".jp-OutputArea-output .jupyter-widgets").count()
