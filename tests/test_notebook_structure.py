@@ -117,3 +117,13 @@ def test_spine_check_can_fail():
     problems = spine_problems(nb)
     assert "missing heading matching '## Systems analysis'" in problems
     assert "heading '## Summary' is out of order" in problems
+
+
+MAX_CODE_LINE = 88  # what fits a laptop's JupyterLab without scrolling sideways
+
+
+@pytest.mark.parametrize("path", params())
+def test_code_lines_fit_a_laptop_screen(path):
+    long = [(index, len(line)) for index, cell in enumerate(nbformat.read(path, as_version=4).cells)
+            if cell.cell_type == "code" for line in cell.source.split("\n") if len(line) > MAX_CODE_LINE]
+    assert not long, f"{path.name}: code lines over {MAX_CODE_LINE} characters (cell, length): {long[:10]}"
