@@ -102,7 +102,12 @@ def blas_library():
     return f"{text} (kernel {core})" if core else text
 
 
-def _openblas_corename():
+def bundled_openblas():
+    """The OpenBLAS libraries shipped inside NumPy's wheel (numpy.libs), loaded with ctypes.
+
+    Its symbols carry a prefix (scipy_openblas_..., 64_ for 64-bit integers); callers look
+    them up. Empty where NumPy uses another BLAS (conda's MKL, Apple's Accelerate).
+    """
     import ctypes
     import glob
 
@@ -111,9 +116,15 @@ def _openblas_corename():
     pattern = os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs", "*openblas*")
     for path in sorted(glob.glob(pattern)):
         try:
-            lib = ctypes.CDLL(path)
+            yield ctypes.CDLL(path)
         except OSError:
             continue
+
+
+def _openblas_corename():
+    import ctypes
+
+    for lib in bundled_openblas():
         for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
                      "openblas_get_corename"):
             fn = getattr(lib, name, None)

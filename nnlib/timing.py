@@ -31,7 +31,6 @@ that names the device, the date and the command (e.g. results measured on a GPU)
 import ctypes
 import functools
 import gc
-import glob
 import math
 import os
 import sys
@@ -141,6 +140,20 @@ def _check_int(value, *, what, minimum):
     return int(value)
 
 
+
+def _check_benchmark_args(where, fn, *, repeat, min_time, warmup=0, number=None):
+    """The arguments every benchmark function shares, checked; returns (repeat, warmup, number)."""
+    if not callable(fn):
+        raise TypeError(f"{where}: fn must be callable, got {type(fn).__name__}.")
+    repeat = _check_int(repeat, what="repeat", minimum=1)
+    warmup = _check_int(warmup, what="warmup", minimum=0)
+    if number is not None:
+        number = _check_int(number, what="number", minimum=1)
+    if not (isinstance(min_time, (int, float)) and math.isfinite(min_time) and min_time > 0):
+        raise ConfigError(f"{where}: min_time must be a positive number of seconds, got {min_time!r}.")
+    return repeat, warmup, number
+
+
 def _run_batch(fn, args, number, timer):
     """Seconds taken by ``number`` back-to-back calls of fn(*args)."""
     start = timer()
@@ -183,14 +196,8 @@ def benchmark(fn, *args, repeat=7, number=None, warmup=1, min_time=0.05,
     Returns:
         Timing with ``repeat`` per-call times.
     """
-    if not callable(fn):
-        raise TypeError(f"benchmark: fn must be callable, got {type(fn).__name__}.")
-    repeat = _check_int(repeat, what="repeat", minimum=1)
-    warmup = _check_int(warmup, what="warmup", minimum=0)
-    if number is not None:
-        number = _check_int(number, what="number", minimum=1)
-    if not (isinstance(min_time, (int, float)) and math.isfinite(min_time) and min_time > 0):
-        raise ConfigError(f"benchmark: min_time must be a positive number of seconds, got {min_time!r}.")
+    repeat, warmup, number = _check_benchmark_args("benchmark", fn, repeat=repeat, min_time=min_time,
+                                                   warmup=warmup, number=number)
 
     for _ in range(warmup):
         fn(*args)
@@ -222,14 +229,9 @@ def _openblas():
     Used only when threadpoolctl is not installed: the pip wheels ship OpenBLAS
     with prefixed symbol names (scipy_openblas_..., 64_ for 64-bit integers).
     """
-    import numpy
+    from .sysinfo import bundled_openblas
 
-    pattern = os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs", "*openblas*")
-    for path in sorted(glob.glob(pattern)):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
+    for lib in bundled_openblas():
         for prefix, suffix in (("scipy_openblas_", "64_"), ("scipy_openblas_", ""), ("openblas_", "")):
             get = getattr(lib, f"{prefix}get_num_threads{suffix}", None)
             put = getattr(lib, f"{prefix}set_num_threads{suffix}", None)
@@ -354,12 +356,7 @@ def benchmark_torch(fn, *args, repeat=5, min_time=0.05, num_threads=None, label=
     import torch
     from torch.utils.benchmark import Timer
 
-    if not callable(fn):
-        raise TypeError(f"benchmark_torch: fn must be callable, got {type(fn).__name__}.")
-    repeat = _check_int(repeat, what="repeat", minimum=1)
-    if not (isinstance(min_time, (int, float)) and math.isfinite(min_time) and min_time > 0):
-        raise ConfigError(f"benchmark_torch: min_time must be a positive number of seconds, "
-                          f"got {min_time!r}.")
+    repeat, _, _ = _check_benchmark_args("benchmark_torch", fn, repeat=repeat, min_time=min_time)
     threads = torch.get_num_threads() if num_threads is None else _check_int(
         num_threads, what="num_threads", minimum=1)
     timer = Timer(stmt="fn(*args)", globals={"fn": fn, "args": args}, num_threads=threads,
@@ -405,15 +402,8 @@ def benchmark_cuda_events(fn, *args, repeat=7, number=None, warmup=1, min_time=0
     ``device`` the device line (tests pass stand-ins); without a GPU, raises
     :class:`DeviceUnavailable`.
     """
-    if not callable(fn):
-        raise TypeError(f"benchmark_cuda_events: fn must be callable, got {type(fn).__name__}.")
-    repeat = _check_int(repeat, what="repeat", minimum=1)
-    warmup = _check_int(warmup, what="warmup", minimum=0)
-    if number is not None:
-        number = _check_int(number, what="number", minimum=1)
-    if not (isinstance(min_time, (int, float)) and math.isfinite(min_time) and min_time > 0):
-        raise ConfigError(f"benchmark_cuda_events: min_time must be a positive number of "
-                          f"seconds, got {min_time!r}.")
+    repeat, warmup, number = _check_benchmark_args("benchmark_cuda_events", fn, repeat=repeat,
+                                                   min_time=min_time, warmup=warmup, number=number)
     cuda = _require_cuda() if cuda is None else cuda
 
     def batch(n):
