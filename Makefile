@@ -46,8 +46,13 @@ lab: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/python tools/workspace.py chapters $(WORK)
 	$(BIN)/jupyter lab --notebook-dir=$(WORK) $(LAB_FLAGS)
 
+# One BLAS/OpenMP thread per process: JOBS workers each run notebook kernels, and on a
+# small machine multi-threaded BLAS in several processes oversubscribes the cores
+# (OpenBLAS threads spin while they wait; one corpus run stalled for 5 minutes that way).
+# Notebooks that compare thread counts set their own (nnlib.timing.limit_threads).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=15
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	  $(BIN)/python -m pytest -n $(JOBS) --dist loadfile --durations=15
 
 # Students: check a notebook before handing it in (a copy runs; the file is not changed).
 check: $(STAMP)
