@@ -17,7 +17,7 @@ import browser_check  # noqa: E402
 pytestmark = pytest.mark.browser
 
 
-def run_folder(folder: str, tmp_path_factory) -> None:
+def run_folder(folder: str, tmp_path_factory) -> list:
     reason = browser_check.missing_tools()
     if reason:
         pytest.skip(f"browser test not run: {reason}")

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from make_chapters import RAISES_TAG
 from make_chapters import nbgrader_meta as meta
 
 REPO = Path(__file__).resolve().parents[1]
@@ -143,7 +144,6 @@ def corpus_problems(stem: str, nb) -> list[str]:
     return problems
 
 
-
 ROLE = "wrong_answers_role"  # cell metadata key of the cells corpus_run adds
 
 
@@ -160,16 +160,17 @@ def corpus_notebook(chapter, solution, corpus: dict[str, list[WrongAnswer]]):
     exercises = autograded_exercises(solution)
     tests_of = {test: gid for gid, test in exercises.items() if gid in corpus}
     nb = nbformat.from_dict(chapter)
-    cells = []
+    cells, stubs = [], {}  # stubs: the student's cell of each exercise, as released
     for cell in nb.cells:
         gid = meta(cell).get("grade_id")
         if gid in corpus:
+            stubs[gid] = cell.source
             cells.append(_tagged(references[gid], "reference", gid))
         elif gid in tests_of:
             exercise = tests_of[gid]
             cells.append(_tagged(cell.source, "reference-test", exercise))
             for answer in corpus[exercise]:
-                cells += [_tagged(substitute(cell_source(chapter, exercise), answer.source), "wrong", exercise,
+                cells += [_tagged(substitute(stubs[exercise], answer.source), "wrong", exercise,
                                   answer.index),
                           _tagged(cell.source, "wrong-test", exercise, answer.index),
                           _tagged(references[exercise], "reference", exercise),
@@ -178,10 +179,6 @@ def corpus_notebook(chapter, solution, corpus: dict[str, list[WrongAnswer]]):
             cells.append(cell)
     nb.cells = cells
     return nb
-
-
-def cell_source(nb, grade_id: str) -> str:
-    return next(c.source for c in nb.cells if meta(c).get("grade_id") == grade_id)
 
 
 def corpus_verdicts(executed, corpus: dict[str, list[WrongAnswer]]) -> list[tuple[str, str]]:
@@ -194,7 +191,7 @@ def corpus_verdicts(executed, corpus: dict[str, list[WrongAnswer]]) -> list[tupl
             continue
         if tag is None:
             errors = [o.ename for o in cell.get("outputs", []) if o.output_type == "error"]
-            if errors and "raises-exception" not in cell.metadata.get("tags", []):
+            if errors and RAISES_TAG not in cell.metadata.get("tags", []):
                 results.append((f"cell {number}", f"raises {errors} after {previous}"))
             continue
         gid, index = tag["grade_id"], tag["index"]
