@@ -1,7 +1,8 @@
 """The wrong-answer corpus is complete and well-formed (the grading itself is in test_nbgrader_roundtrip).
 
-Every autograded exercise needs at least wrong_answers.MIN_ENTRIES plausible
-wrong answers, so a new exercise without a corpus fails here.
+Every autograded exercise needs at least wrong_answers.MIN_WRONG plausible
+wrong answers and MIN_CORRECT correct alternatives, so a new exercise without a
+corpus fails here.
 """
 from __future__ import annotations
 
@@ -45,3 +46,16 @@ def test_an_exercise_without_corpus_is_reported(tmp_path, monkeypatch):
     nb = nbformat.read(NOTEBOOKS[0], as_version=4)
     problems = wa.corpus_problems(NOTEBOOKS[0].stem, nb)
     assert problems and all("needs at least" in p for p in problems)
+    assert any("correct alternatives" in p for p in problems)
+
+
+def test_a_correct_alternative_needs_no_expect_but_a_wrong_answer_does(tmp_path, monkeypatch):
+    monkeypatch.setattr(wa, "CORPUS_DIR", tmp_path)
+    (tmp_path / "99_x.yaml").write_text(
+        "ex1:\n  - {why: alt, correct: true, source: 'return 1'}\n"
+        "  - {why: wrong, source: 'return 0'}\n")
+    with pytest.raises(ValueError, match=r"ex1\[1\] lacks expect"):
+        wa.load_corpus("99_x")
+    (tmp_path / "99_x.yaml").write_text("ex1:\n  - {why: alt, correct: yes please, source: x}\n")
+    with pytest.raises(ValueError, match="correct must be true or false"):
+        wa.load_corpus("99_x")

@@ -47,7 +47,10 @@ def small_course(root: Path, corpus_yaml: str) -> None:
         _nbgrader(new_code_cell('f = checks.answer("total", callable_=True)\n'
                                 'assert f(data) == 3.0, "total(data) should be 3"\n'
                                 'assert f(np.array([1.0, 2.0])) == 3.0, "total([1, 2]) should be 3"\n'
-                                'checks.passed("Exercise 1")'), "ex1-total-tests", solution=False, points=1),
+                                'checks.passed("Exercise 1")\n'
+                                '### BEGIN HIDDEN TESTS\n'
+                                'assert f(np.array([2.5, -1.0])) == 1.5, "hidden"\n'
+                                '### END HIDDEN TESTS'), "ex1-total-tests", solution=False, points=1),
         new_code_cell('assert data.tolist() == [0.0, 1.0, 2.0], "the narrative needs data unchanged"'),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -77,3 +80,20 @@ ex1-total:
                for label, problem in results.items())  # ... and the narrative saw the damage
     assert "does not mention 'transposed'" in results["ex1-total[3] (message not named)"]
     assert results["ex1-total reference after the start"] == ""
+
+
+def test_corpus_run_checks_correct_alternatives_against_the_hidden_tests(tmp_path, monkeypatch):
+    small_course(tmp_path, """
+ex1-total:
+  - {why: a loop, correct: true, source: "t = 0.0\\nfor v in x:\\n    t += v\\nreturn t"}
+  - {why: rounds to integers, correct: true, source: "return float(np.sum(np.round(x)))"}
+  - {why: off by everything, correct: true, source: "return 0.0"}
+""")
+    monkeypatch.setattr(wa, "CORPUS_DIR", tmp_path / "wrong")
+    results = dict(wa.corpus_run("99_small", repo=tmp_path, timeout=60))
+    loop = "ex1-total[0] (correct alternative a loop)"
+    assert results[loop] == "" and results[loop + " hidden tests"] == ""
+    rounded = "ex1-total[1] (correct alternative rounds to integers)"
+    assert results[rounded] == ""  # passes the visible test ...
+    assert "loses points in the hidden tests" in results[rounded + " hidden tests"]  # ... not all
+    assert "rejected by the visible test" in results["ex1-total[2] (correct alternative off by everything)"]

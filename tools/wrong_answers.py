@@ -4,18 +4,24 @@
 usage: wrong_answers.py [NN_name ...]
 
 For every autograded exercise of a solution notebook, tests/wrong_answers/NN_name.yaml
-lists at least MIN_ENTRIES plausible wrong answers:
+lists at least MIN_WRONG plausible wrong answers and MIN_CORRECT correct alternatives:
 
     ex1-weighted-sum:                 # grade_id of the solution cell
       - why: forgets the bias b       # one line: the mistake
         expect: "equals the bias"     # a piece of the visible test's message
         source: |                     # what the student types in place of
           return float(np.dot(w, x))  #   raise NotImplementedError()
+      - why: the @ operator           # a correct alternative: it must pass the
+        correct: true                 #   visible test AND the full test cell,
+        source: |                     #   hidden tests included (= full points)
+          return float(w @ x + b)
 
 The whole corpus of a notebook is checked in one execution of the student
 notebook (corpus_run): at each exercise's test cell, the reference answer runs
 and must pass the visible test, then each wrong answer in turn must fail it
-with its `expect` text, and the reference runs again after every wrong answer,
+with its `expect` text, each correct alternative must pass the visible test and then
+the solution's whole test cell, hidden tests included (that is what nbgrader awards
+points for), and the reference runs again after every answer,
 so a mistake that damaged the kernel's state shows up as a failing reference
 instead of passing for a caught answer. Narrative cells run once, as students
 run them (narrative never reads an exercise's names). tests/test_wrong_answers_caught.py
@@ -38,7 +44,8 @@ from make_chapters import nbgrader_meta as meta
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS_DIR = REPO / "tests" / "wrong_answers"
-MIN_ENTRIES = 3
+MIN_WRONG = 8
+MIN_CORRECT = 2
 STUB = "raise NotImplementedError()"
 PASSED_MARK = "✔"
 
@@ -50,10 +57,12 @@ class WrongAnswer:
     why: str
     expect: str
     source: str
+    correct: bool = False
 
     @property
     def label(self) -> str:
-        return f"{self.grade_id}[{self.index}] ({self.why})"
+        kind = "correct alternative " if self.correct else ""
+        return f"{self.grade_id}[{self.index}] ({kind}{self.why})"
 
 
 def autograded_exercises(nb) -> dict[str, str]:
@@ -84,14 +93,31 @@ def load_corpus(stem: str) -> dict[str, list[WrongAnswer]]:
     for grade_id, entries in data.items():
         if not isinstance(entries, list):
             raise ValueError(f"{path}: {grade_id} should hold a list of wrong answers")
-        corpus[grade_id] = []
-        for index, entry in enumerate(entries):
-            missing = {"why", "expect", "source"} - set(entry or {})
-            if missing:
-                raise ValueError(f"{path}: {grade_id}[{index}] lacks {', '.join(sorted(missing))}")
-            corpus[grade_id].append(WrongAnswer(grade_id, index, str(entry["why"]), str(entry["expect"]),
-                                                str(entry["source"])))
+        corpus[grade_id] = [entry_of(path, grade_id, index, entry) for index, entry in enumerate(entries)]
     return corpus
+
+
+def entry_of(path: Path, grade_id: str, index: int, entry) -> WrongAnswer:
+    """One corpus entry; a correct alternative (correct: true) needs no `expect`."""
+    if not isinstance(entry, dict):
+        raise ValueError(f"{path}: {grade_id}[{index}] should be a mapping with why, expect, source")
+    correct = entry.get("correct", False)
+    if correct not in (True, False):
+        raise ValueError(f"{path}: {grade_id}[{index}]: correct must be true or false")
+    missing = {"why", "source"} | (set() if correct else {"expect"})
+    missing -= set(entry)
+    if missing:
+        raise ValueError(f"{path}: {grade_id}[{index}] lacks {', '.join(sorted(missing))}")
+    return WrongAnswer(grade_id, index, str(entry["why"]), str(entry.get("expect", "")),
+                       str(entry["source"]), correct)
+
+
+def wrong_only(corpus: dict[str, list[WrongAnswer]]) -> dict[str, list[WrongAnswer]]:
+    return {gid: [a for a in answers if not a.correct] for gid, answers in corpus.items()}
+
+
+def alternatives_only(corpus: dict[str, list[WrongAnswer]]) -> dict[str, list[WrongAnswer]]:
+    return {gid: [a for a in answers if a.correct] for gid, answers in corpus.items()}
 
 
 def substitute(cell_source: str, answer: str) -> str:
@@ -106,7 +132,8 @@ def substitute(cell_source: str, answer: str) -> str:
 
 
 def batches(corpus: dict[str, list[WrongAnswer]]) -> list[dict[str, WrongAnswer]]:
-    """Batch k holds the k-th wrong answer of every exercise that has one."""
+    """Batch k holds the k-th entry of every exercise that has one (pass wrong_only(corpus)
+    or alternatives_only(corpus) to keep one kind)."""
     depth = max((len(entries) for entries in corpus.values()), default=0)
     return [{gid: entries[k] for gid, entries in corpus.items() if k < len(entries)} for k in range(depth)]
 
@@ -135,10 +162,15 @@ def verdicts(executed, batch: dict[str, WrongAnswer], exercises: dict[str, str])
 
 
 def corpus_problems(stem: str, nb) -> list[str]:
-    """Exercises without enough wrong answers, and entries for unknown exercises."""
+    """Exercises without enough wrong answers or correct alternatives, and entries for
+    unknown exercises."""
     corpus, exercises = load_corpus(stem), autograded_exercises(nb)
-    problems = [f"{stem}: {gid} has {len(corpus.get(gid, []))} wrong answers in {corpus_path(stem).name}, "
-                f"needs at least {MIN_ENTRIES}" for gid in exercises if len(corpus.get(gid, [])) < MIN_ENTRIES]
+    problems = []
+    for kind, keep, least in (("wrong answers", wrong_only, MIN_WRONG),
+                              ("correct alternatives", alternatives_only, MIN_CORRECT)):
+        counts = {gid: len(answers) for gid, answers in keep(corpus).items()}
+        problems += [f"{stem}: {gid} has {counts.get(gid, 0)} {kind} in {corpus_path(stem).name}, "
+                     f"needs at least {least}" for gid in exercises if counts.get(gid, 0) < least]
     problems += [f"{stem}: {corpus_path(stem).name} names {gid}, which is not an autograded exercise"
                  for gid in corpus if gid not in exercises]
     return problems
@@ -155,8 +187,11 @@ def _tagged(source: str, role: str, grade_id: str, index: int | None = None):
 
 def corpus_notebook(chapter, solution, corpus: dict[str, list[WrongAnswer]]):
     """The student notebook with, at each corpus exercise's test cell, the sequence
-    reference, test, then (wrong answer, test, reference, test) for every wrong answer."""
+    reference, test, then (answer, test, reference, test) for every wrong answer and
+    (answer, test, full test with the hidden part, reference, test) for every correct
+    alternative."""
     references = {meta(c).get("grade_id"): c.source for c in solution.cells if meta(c).get("solution")}
+    full_tests = {meta(c).get("grade_id"): c.source for c in solution.cells if meta(c).get("grade")}
     exercises = autograded_exercises(solution)
     tests_of = {test: gid for gid, test in exercises.items() if gid in corpus}
     nb = nbformat.from_dict(chapter)
@@ -172,8 +207,10 @@ def corpus_notebook(chapter, solution, corpus: dict[str, list[WrongAnswer]]):
             for answer in corpus[exercise]:
                 cells += [_tagged(substitute(stubs[exercise], answer.source), "wrong", exercise,
                                   answer.index),
-                          _tagged(cell.source, "wrong-test", exercise, answer.index),
-                          _tagged(references[exercise], "reference", exercise),
+                          _tagged(cell.source, "wrong-test", exercise, answer.index)]
+                if answer.correct:
+                    cells.append(_tagged(full_tests[gid], "full-test", exercise, answer.index))
+                cells += [_tagged(references[exercise], "reference", exercise),
                           _tagged(cell.source, "reference-test", exercise)]
         else:
             cells.append(cell)
@@ -203,10 +240,18 @@ def corpus_verdicts(executed, corpus: dict[str, list[WrongAnswer]]) -> list[tupl
             answer = corpus[gid][index]
             results.append((answer.label, verdict(answer, *test_cell_outcome(cell))))
             previous = answer.label
+        elif tag["role"] == "full-test":
+            _, error = test_cell_outcome(cell)
+            results.append((f"{corpus[gid][index].label} hidden tests",
+                            f"a correct alternative loses points in the hidden tests: {error[-300:]}"
+                            if error else ""))
     return results
 
 
 def verdict(answer: WrongAnswer, passed: bool, error: str) -> str:
+    if answer.correct:
+        return "" if passed and not error else (
+            f"a correct alternative is rejected by the visible test: {error[-300:] or 'no ✔'}")
     if passed:
         return "passes the visible test (the student would see ✔)"
     if not error:
@@ -241,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
             bad += 1
         for label, problem in corpus_run(stem):
             if problem or "reference" not in label:
-                print(f"{stem}: {label}: {problem or 'caught'}")
+                fine = "passes" if "correct alternative" in label else "caught"
+                print(f"{stem}: {label}: {problem or fine}")
             bad += bool(problem)
     print(f"{bad} problem(s)")
     return 1 if bad else 0
