@@ -108,7 +108,7 @@ def _progress(total, *, enabled, desc):
 
 
 def fit(model, X, y, *, epochs, batch_size, lr=None, optimizer="sgd", val=None, seed=0,
-        progress=True, optimizer_kwargs=None):
+        progress=True, optimizer_kwargs=None, after_step=None):
     """Train ``model`` with mini-batch gradient descent.
 
     Args:
@@ -121,6 +121,9 @@ def fit(model, X, y, *, epochs, batch_size, lr=None, optimizer="sgd", val=None, 
         val: optional (X_val, y_val), evaluated after every epoch.
         seed: seeds the shuffling, so a run is reproducible.
         progress: show a progress bar.
+        after_step: optional callable, called after every step (its update done) as
+            after_step(epoch, step, steps), steps being the steps per epoch; a way to
+            look inside an epoch, e.g. evaluate the model before its last batch.
     Returns:
         history dict: "loss", "acc" (on the whole training set after each epoch),
         "val_loss", "val_acc" (one value per epoch, empty without val),
@@ -151,6 +154,8 @@ def fit(model, X, y, *, epochs, batch_size, lr=None, optimizer="sgd", val=None, 
             for step, idx in enumerate(minibatches(len(X), batch_size=batch_size, rng=rng), start=1):
                 loss = _train_step(model, opt, X[idx], y[idx], watch, where=(epoch, step, steps, opt.lr))
                 history["batch_loss"].append(loss)
+                if after_step is not None:
+                    after_step(epoch, step, steps)
                 if bar is not None:
                     bar.update(1)
             end = (epoch, steps, steps, opt.lr)
