@@ -17,6 +17,7 @@ can act on, instead of a bare ``AssertionError`` or ``NameError``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import math
@@ -51,7 +52,26 @@ def answer(name, *, callable_=False):
     value = namespace[name]
     if callable_ and not callable(value):
         _fail(f"`{name}` should be a function (def {name}(...)), got {type(value).__name__}.")
-    return value
+    return _answered(value, name) if callable_ else value
+
+
+def _answered(function, name):
+    """``function``, except that the stub's ``raise NotImplementedError()`` becomes
+    "not answered yet" instead of a bare traceback (the stub cell has been run, so the
+    name exists, but the exercise is still unanswered)."""
+
+    @functools.wraps(function)
+    def call(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except NotImplementedError as error:
+            if str(error):  # a message of the student's own: not the stub
+                raise
+            _fail(f"`{name}` is not answered yet: it still raises NotImplementedError(). "
+                  f"Write your answer in its cell in place of that line, run the cell, "
+                  f"then run this cell again.")
+
+    return call
 
 
 def check_number(value, *, what, integer=False):
@@ -189,7 +209,7 @@ def forbidden(*targets, exercise, functions=()):
             originals[(module, attr)] = getattr(module, attr)
     stand_ins = {id(obj): _Forbidden(f"{m.__name__}.{a}", exercise) for (m, a), obj in originals.items()}
     patched = [(m, a, obj) for (m, a), obj in originals.items()]
-    for function in functions:
+    for function in map(inspect.unwrap, functions):  # past _answered's wrapper
         namespace = getattr(function, "__globals__", {})
         for name in getattr(getattr(function, "__code__", None), "co_names", ()):
             if id(namespace.get(name)) in stand_ins:
