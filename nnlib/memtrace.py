@@ -279,3 +279,153 @@ def measure_torch_inference(sizes, *, batch=1, activation="relu", seed=0):
     base = sum(_storage_bytes([*net.parameters(), X]).values())
     phases = _phase_peaks(base, _profile(run, ("forward",)), ("forward",))
     return {"peak": phases["forward"], "phases": phases}
+
+
+# --- GPU memory, with a CPU fallback --------------------------------------------------
+
+GPU_MEMORY_FIELDS = ("tensor_bytes", "reserved_bytes", "context_bytes")
+
+
+def _configs(batch, optimizer):
+    return {f"train B={batch} {optimizer}": ("train", batch),
+            "inference B=1": ("inference", 1),
+            f"inference B={batch}": ("inference", batch)}
+
+
+def _cuda_run(torch, net, X, y, opt):
+    if opt is None:
+        with torch.no_grad():
+            out = net(X)
+        del out
+        return
+    loss = torch.nn.functional.cross_entropy(net(X), y)
+    loss.backward()
+    del loss
+    opt.step()
+    opt.zero_grad(set_to_none=True)  # as in measure_torch_step: no gradients between steps
+
+
+def _cuda_config(torch, dev, kind, sizes, batch, optimizer, activation, seed):
+    gc.collect()
+    torch.cuda.synchronize(dev)
+    torch.cuda.empty_cache()
+    before = torch.cuda.memory_allocated(dev)  # cuBLAS workspaces etc. from the warm-up
+    net = torch_mlp(sizes, activation=activation, seed=seed).to(dev)
+    Xn, yn = random_batch(sizes, batch, seed)
+    X, y = torch.from_numpy(Xn).to(dev), torch.from_numpy(yn).to(dev)
+    opt = torch_optimizer(optimizer, net.parameters()) if kind == "train" else None
+    _cuda_run(torch, net, X, y, opt)  # optimizer state exists from the first step on
+    torch.cuda.synchronize(dev)  # kernels run asynchronously: wait before reading counters
+    torch.cuda.reset_peak_memory_stats(dev)
+    _cuda_run(torch, net, X, y, opt)
+    torch.cuda.synchronize(dev)
+    tensor = torch.cuda.max_memory_allocated(dev) - before
+    reserved = torch.cuda.memory_reserved(dev)
+    free, total = torch.cuda.mem_get_info(dev)
+    del net, X, y, opt
+    return {"tensor_bytes": int(tensor), "reserved_bytes": int(reserved),
+            "context_bytes": int(total - free - reserved),
+            "workspace_bytes": int(before)}
+
+
+def measure_gpu_memory(sizes, *, batch=32, optimizer="adam", activation="relu", seed=0,
+                       device=None):
+    """Memory of one eager PyTorch training step and of inference, on a GPU if there is one.
+
+    Configurations: the training step at ``batch`` with ``optimizer``, inference of one
+    example, and inference at ``batch``. Returns ``{"device", "fallback", "configs"}``,
+    ``configs`` mapping a label to a dict of bytes.
+
+    On CUDA (``device`` None with a GPU visible, or ``"cuda"``): every configuration runs
+    once first as a warm-up (kernels loaded, cuBLAS handle and workspace created); then,
+    one configuration at a time, the model is built on the device, run once (optimizer
+    state created), the peak counters are reset, and it runs again:
+
+    * ``tensor_bytes``: ``max_memory_allocated`` during that run, minus what the allocator
+      held before the model was built (the warm-up's cuBLAS workspace): the tensors;
+    * ``reserved_bytes``: ``memory_reserved`` after it: what the caching allocator holds
+      (freed blocks kept, requests rounded up), the workspace included;
+    * ``context_bytes``: device memory in use (``mem_get_info``) minus ``reserved_bytes``:
+      the CUDA context, loaded kernel images, and any other process on the device;
+    * ``workspace_bytes``: allocated before the model was built.
+
+    Without a GPU (``device`` None or ``"cpu"``) this is the CPU fallback, and says so
+    (``fallback`` True): the same configurations measured with ``measure_torch_step`` and
+    ``measure_torch_inference`` (tensor bytes only; the other fields are None).
+    """
+    import torch
+
+    _check(optimizer, activation)
+    configs = _configs(batch, optimizer)
+    use_cuda = torch.cuda.is_available() if device is None else str(device).startswith("cuda")
+    if use_cuda and not torch.cuda.is_available():
+        raise ConfigError(f"device={device!r}, but no CUDA GPU is visible to PyTorch.")
+    if not use_cuda:
+        out = {}
+        for label, (kind, b) in configs.items():
+            if kind == "train":
+                peak = measure_torch_step(sizes, batch=b, optimizer=optimizer,
+                                          activation=activation, seed=seed)["peak"]
+            else:
+                peak = measure_torch_inference(sizes, batch=b, activation=activation,
+                                               seed=seed)["peak"]
+            out[label] = {"tensor_bytes": int(peak), "reserved_bytes": None,
+                          "context_bytes": None, "workspace_bytes": None}
+        return {"device": "CPU (fallback: no CUDA GPU)", "fallback": True, "configs": out}
+    dev = torch.device(device or "cuda")
+    torch.cuda.init()
+    for kind, b in configs.values():  # warm-up: first CUDA calls pay for setup
+        _cuda_config(torch, dev, kind, sizes, b, optimizer, activation, seed)
+    out = {label: _cuda_config(torch, dev, kind, sizes, b, optimizer, activation, seed)
+           for label, (kind, b) in configs.items()}
+    return {"device": torch.cuda.get_device_name(dev), "fallback": False, "configs": out}
+
+
+def format_gpu_memory(result):
+    """Lines describing ``measure_gpu_memory``'s (or a recorded file's) result."""
+    head = result["device"]
+    if result.get("fallback"):
+        head += ": tensor bytes of the same configurations on the CPU; no GPU here"
+    lines = [head]
+    for label, row in result["configs"].items():
+        parts = [f"{k.replace('_bytes', '')} {row[k]:,} B" for k in
+                 ("tensor_bytes", "reserved_bytes", "context_bytes", "workspace_bytes")
+                 if row.get(k) is not None]
+        lines.append(f"  {label:22s} " + ", ".join(parts))
+    return lines
+
+
+def load_gpu_memory(path):
+    """A recorded GPU memory file (JSON) as ``{"device", "date", "command", "configs"}``,
+    or None if the file does not exist.
+
+    The file names ``device``, ``date`` and ``command``; its configurations are the
+    dicts holding ``tensor_bytes``, at the top level or under any one key (a dict of
+    labelled dicts, or a list of dicts with a ``label``/``name``/``config``).
+    """
+    import json
+
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        record = json.load(f)
+    missing = [k for k in ("device", "date", "command") if k not in record]
+    if missing:
+        raise ConfigError(f"{os.path.basename(path)}: missing field(s) {missing}.")
+
+    def rows(obj):
+        if isinstance(obj, dict):
+            return {str(k): v for k, v in obj.items()
+                    if isinstance(v, dict) and "tensor_bytes" in v}
+        if isinstance(obj, list):
+            return {str(v.get("label", v.get("name", v.get("config", i)))): v
+                    for i, v in enumerate(obj) if isinstance(v, dict) and "tensor_bytes" in v}
+        return {}
+
+    configs = rows(record)
+    for value in record.values():
+        configs.update(rows(value))
+    if not configs:
+        raise ConfigError(f"{os.path.basename(path)}: no configuration with tensor_bytes.")
+    return {"device": record["device"], "date": record["date"],
+            "command": record["command"], "fallback": False, "configs": configs}
