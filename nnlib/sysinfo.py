@@ -219,7 +219,7 @@ def device_line(kind="cpu"):
     if kind != "cpu":
         raise ValueError(f"device_line: kind must be 'cpu' or 'cuda', got {kind!r}.")
     if _CPU_LINE is None:
-        _CPU_LINE = f"CPU: {cpu_model()}, {os.cpu_count()} cores, {blas_library()}"
+        _CPU_LINE = f"CPU: {cpu_model()}, {os.cpu_count()} logical CPUs, {blas_library()}"
     return _CPU_LINE
 
 
