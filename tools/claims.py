@@ -321,22 +321,16 @@ def heldout_error(**config):
 
 
 def traced_training_step_bytes(*, sizes=(784, 128, 64, 10), batch=32, seed=0):
-    """Peak bytes NumPy allocates to build a net + Adam and run one training step."""
-    import tracemalloc
+    """Steady-state peak bytes of one nnlib training step with Adam (tracemalloc, CPU).
 
-    from nnlib.model import MLP
-    from nnlib.optim import Adam
+    As ``nnlib.memtrace.measure_nnlib_step`` (which notebook 08 prints): a warm-up step
+    first, then the model, Adam's state and the batch alive before the measured step are
+    counted from NumPy's traced allocations, and the step's peak is added; building the
+    model and creating Adam's state are not part of it.
+    """
+    from nnlib import memtrace
 
-    X, y = _mnist("test")
-    X, y = X[:batch].copy(), y[:batch].copy()
-    tracemalloc.start()
-    try:
-        m = MLP(sizes, seed=seed)
-        opt = Adam(m.params)
-        opt.step(m.loss(X, y)[1])
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    return memtrace.measure_nnlib_step(sizes, batch=batch, optimizer="adam", seed=seed)["peak"]
 
 
 # ------------------------------------------------------- GPU measurements
