@@ -1,19 +1,35 @@
-"""One training step (model.loss + optimizer step) of nnlib against PyTorch on the CPU.
+"""One training step of nnlib against PyTorch and a hand-fused NumPy step, on one CPU thread.
 
     python benchmarks/train_step.py            # or: make bench
-    python benchmarks/train_step.py --rounds 31 --batches 32 512
+    python benchmarks/train_step.py --rounds 31 --batches 1 32 512
 
-Both run 784-128-64-10 with the same initial weights on the same MNIST batch
-(random pixels when MNIST is not available), SGD, one thread each. The script
-checks that both compute the same loss on that batch, then times them
-interleaved, round after round, so that a burst of load from other processes
-hits both alike; the ratio quoted is the median of the per-round ratios. The
-machine's single-thread SGEMM rate (a 1024^3 float32 matmul) is measured in the
+All three run 784-128-64-10 with the same initial weights on the same MNIST batch
+(random pixels when MNIST is not available), SGD, float32:
+  nnlib   model.loss + optim.SGD.step, the library as students use it;
+  torch   nn.Sequential, cross_entropy, backward, torch.optim.SGD;
+  fused   the same maths written as one NumPy function with no library structure,
+          preallocated buffers and in-place updates: the NumPy limit, and a lesson in
+          what nnlib's structure (checks, caches, dicts) costs.
+The script checks that all three compute the same loss on that batch, then times them
+interleaved, round after round (the order rotates), so that a burst of load from other
+processes hits all alike; each ratio quoted is the median of the per-round ratios.
+The machine's single-thread SGEMM rate (a 1024^3 float32 matmul) is measured in the
 same rounds and is the "peak" the achieved GFLOP/s are compared with.
+
+One thread: the script always re-runs itself in a fresh process with every BLAS/OpenMP
+thread variable set to 1, because a limit applied after NumPy or torch has loaded its
+thread pool may not reach it (threadpoolctl only limits libraries already loaded, and
+NumPy is imported lazily here). The child prints the BLAS library and kernel that ran
+and the thread counts it read back, and refuses to time with more than one thread.
+
+Each figure is checked against a plain loop: after the rounds, nnlib's step is timed
+again as `for _ in range(n): step()` in one block; the benchmark's median must agree
+with it within AGREEMENT (otherwise the benchmark measured something else than the
+step, and the script says so and exits 1).
 
 FLOPs counted per step: 2 B n_in n_out for every forward matmul and every
 weight gradient, plus the input gradients of layers 2 and up (the first
-layer's input gradient is not needed, and neither library computes it).
+layer's input gradient is not needed, and no implementation computes it).
 Elementwise work (bias, ReLU, softmax, update) is not counted.
 
 Not a test: timings depend on the machine and on what else runs on it.
@@ -26,8 +42,10 @@ import sys
 import time
 
 SIZES = (784, 128, 64, 10)
-TARGETS = {32: 1.4, 512: 1.15}      # nnlib / torch speed ratio wanted at these batch sizes
+TARGETS = {32: 1.4, 512: 1.0}       # nnlib / torch speed ratio wanted at these batch sizes
+FUSED_TARGET = 0.9                  # nnlib / fused speed wanted at every batch size
 PEAK_TARGET = (512, 0.65)           # fraction of single-thread SGEMM rate wanted at batch 512
+AGREEMENT = 0.25                    # largest relative gap between the benchmark and a plain loop
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 CHILD_MARK = "NNLIB_BENCH_ONE_THREAD"
@@ -35,31 +53,30 @@ CHILD_MARK = "NNLIB_BENCH_ONE_THREAD"
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--batches", type=int, nargs="+", default=[32, 128, 512])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 32, 128, 512])
     parser.add_argument("--rounds", type=int, default=21, help="interleaved timing rounds per batch size")
     parser.add_argument("--seconds", type=float, default=0.05, help="time per implementation per round")
     parser.add_argument("--lr", type=float, default=1e-3)
     return parser.parse_args(argv)
 
 
-def one_thread():
-    """A context that limits BLAS/OpenMP to one thread, or None when only env vars can.
-
-    threadpoolctl changes the limit of libraries already loaded; without it the
-    limit must be set in the environment before NumPy and torch are imported,
-    which only a fresh process can do.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits(limits=1)
-
-
-def rerun_single_threaded():
-    """Run this script again in a subprocess with every thread variable set to 1."""
+def rerun_single_threaded(argv):
+    """Run this script again in a fresh process with every thread variable set to 1."""
     env = dict(os.environ, **{var: "1" for var in THREAD_VARS}, **{CHILD_MARK: "1"})
-    return subprocess.call([sys.executable, os.path.abspath(__file__), *sys.argv[1:]], env=env)
+    return subprocess.call([sys.executable, os.path.abspath(__file__), *argv], env=env)
+
+
+def threads_report():
+    """(one line naming the BLAS kernel and thread counts, whether every count is 1)."""
+    import torch
+
+    from nnlib import sysinfo, timing
+
+    blas, how = timing.blas_threads()
+    line = (f"{sysinfo.blas_library()}, {blas} BLAS thread(s) (read via {how}); "
+            f"torch {torch.__version__} with {torch.get_num_threads()} thread(s); "
+            f"CPU {sysinfo.cpu_model()}")
+    return line, blas in (1, None) and torch.get_num_threads() == 1
 
 
 def load_batch(batch, *, seed=0):
@@ -117,6 +134,57 @@ def make_torch_step(model, X, y, lr):
     return step
 
 
+def make_fused_step(model, X, y, lr):
+    """The same SGD step as one NumPy function: no checks, no caches, no dicts,
+    every buffer allocated once, every update in place (the NumPy limit)."""
+    import numpy as np
+
+    W1, b1, W2, b2, W3, b3 = (model.params[k].copy() for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    B, dtype = len(X), W1.dtype
+    X = np.ascontiguousarray(X, dtype=dtype)
+    h1, h2, z = (np.empty((B, n), dtype) for n in SIZES[1:])
+    d1, d2 = np.empty_like(h1), np.empty_like(h2)
+    dW1, dW2, dW3 = np.empty_like(W1), np.empty_like(W2), np.empty_like(W3)
+    rows, scale = np.arange(B), dtype.type(1.0 / B)
+    lr = dtype.type(lr)
+
+    def step():
+        np.matmul(X, W1, out=h1)
+        np.add(h1, b1, out=h1)
+        np.maximum(h1, 0, out=h1)
+        np.matmul(h1, W2, out=h2)
+        np.add(h2, b2, out=h2)
+        np.maximum(h2, 0, out=h2)
+        np.matmul(h2, W3, out=z)
+        np.add(z, b3, out=z)
+        np.subtract(z, z.max(axis=1, keepdims=True), out=z)
+        zy = z[rows, y]                                 # a copy: the true class's shifted logit
+        np.exp(z, out=z)
+        total = z.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(total[:, 0]) - zy))
+        np.divide(z, total, out=z)                      # softmax
+        z[rows, y] -= 1
+        np.multiply(z, scale, out=z)                    # dL/dlogits
+        np.matmul(h2.T, z, out=dW3)
+        db3 = z.sum(axis=0)
+        np.matmul(z, W3.T, out=d2)
+        np.multiply(d2, h2 > 0, out=d2)
+        np.matmul(h1.T, d2, out=dW2)
+        db2 = d2.sum(axis=0)
+        np.matmul(d2, W2.T, out=d1)
+        np.multiply(d1, h1 > 0, out=d1)
+        if B == 1:
+            np.dot(X.T, d1, out=dW1)                    # an outer product: BLAS via dot
+        else:
+            np.matmul(X.T, d1, out=dW1)
+        db1 = d1.sum(axis=0)
+        for p, g in ((W1, dW1), (W2, dW2), (W3, dW3), (b1, db1), (b2, db2), (b3, db3)):
+            g *= lr     # in place: dW and db are this step's own buffers
+            p -= g
+        return loss
+    return step
+
+
 def flops_per_step(batch):
     pairs = list(zip(SIZES[:-1], SIZES[1:]))
     forward = sum(2 * batch * a * b for a, b in pairs)
@@ -150,92 +218,134 @@ def seconds_per_call(fn, calls):
 
 
 def measure(batch, args, sgemm):
-    """Per-round seconds per step of nnlib and torch, and SGEMM seconds, interleaved."""
+    """Per-round seconds per step of nnlib, torch and the fused step, and SGEMM seconds,
+    interleaved; then the plain-loop time of nnlib's step."""
     import gc
 
     X, y, source = load_batch(batch)
     model, nn_step = make_nnlib_step(X, y, args.lr)
     torch_step = make_torch_step(model, X, y, args.lr)
-    nn_loss, torch_loss = nn_step(), torch_step()   # first steps: same weights, same batch
-    if abs(nn_loss - torch_loss) > 1e-5 * max(1.0, abs(torch_loss)):
-        raise SystemExit(f"batch {batch}: nnlib loss {nn_loss!r} differs from torch loss {torch_loss!r}")
+    fused_step = make_fused_step(model, X, y, args.lr)
+    losses = nn_step(), torch_step(), fused_step()   # first steps: same weights, same batch
+    if max(losses) - min(losses) > 1e-5 * max(1.0, abs(losses[1])):
+        raise SystemExit(f"batch {batch}: losses differ (nnlib, torch, fused) = {losses}")
     sgemm_fn, _ = sgemm
-    n_nn, n_torch = calls_for(nn_step, args.seconds), calls_for(torch_step, args.seconds)
-    n_gemm = calls_for(sgemm_fn, args.seconds)
+    steps = (nn_step, torch_step, fused_step)
+    calls = {fn: calls_for(fn, args.seconds) for fn in (*steps, sgemm_fn)}
     rows = []
-    gc.disable()  # a collection inside one implementation's timing would bias the pair
+    gc.disable()  # a collection inside one implementation's timing would bias the round
     try:
         for r in range(args.rounds):
-            pair = [(nn_step, n_nn), (torch_step, n_torch)]
-            if r % 2:
-                pair.reverse()  # neither implementation always runs first in a round
-            t = {fn: seconds_per_call(fn, n) for fn, n in pair}
-            rows.append((t[nn_step], t[torch_step], seconds_per_call(sgemm_fn, n_gemm)))
+            order = steps[r % 3:] + steps[:r % 3]   # each implementation leads a third of the rounds
+            t = {fn: seconds_per_call(fn, calls[fn]) for fn in order}
+            rows.append((t[nn_step], t[torch_step], t[fused_step],
+                         seconds_per_call(sgemm_fn, calls[sgemm_fn])))
     finally:
         gc.enable()
-    return rows, (nn_loss, torch_loss), source
+    return rows, plain_loop(nn_step, calls[nn_step]), losses, source
 
 
-def summarize(batch, rows, sgemm_flops):
+def plain_loop(step, calls, *, repeats=5):
+    """Median seconds per call of `for _ in range(calls): step()`, the simplest timing."""
+    import statistics
+
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            step()
+        times.append((time.perf_counter() - start) / calls)
+    return statistics.median(times)
+
+
+def summarize(batch, rows, plain, sgemm_flops):
     import numpy as np
 
-    nn, tt, gemm = (np.array(col) for col in zip(*rows))
-    ratios = tt / nn
+    nn, tt, fu, gemm = (np.array(col) for col in zip(*rows))
     peak = sgemm_flops / np.median(gemm)
     achieved = flops_per_step(batch) / np.median(nn)
-    q1, q3 = np.percentile(ratios, [25, 75])
-    return dict(batch=batch, nn_rate=batch / np.median(nn), torch_rate=batch / np.median(tt),
-                ratio=float(np.median(ratios)), ratio_iqr=(q1, q3), gflops=achieved / 1e9,
-                torch_gflops=flops_per_step(batch) / np.median(tt) / 1e9,
-                peak=peak / 1e9, peak_fraction=achieved / peak,
-                peak_spread=float(np.ptp(sgemm_flops / gemm) / peak))
+    return dict(batch=batch, nn_us=1e6 * np.median(nn), torch_us=1e6 * np.median(tt),
+                fused_us=1e6 * np.median(fu), vs_torch=float(np.median(tt / nn)),
+                vs_torch_iqr=tuple(np.percentile(tt / nn, [25, 75])),
+                vs_fused=float(np.median(fu / nn)),
+                vs_fused_iqr=tuple(np.percentile(fu / nn, [25, 75])),
+                gflops=achieved / 1e9, peak=peak / 1e9, peak_fraction=achieved / peak,
+                peak_spread=float(np.ptp(sgemm_flops / gemm) / peak),
+                plain_us=1e6 * plain, plain_gap=abs(plain - np.median(nn)) / plain)
 
 
-def report(results, losses, source):
+def report(results, losses, source, threads):
     print(f"data: {source}; network {'-'.join(map(str, SIZES))}, SGD, float32, one thread")
-    for batch, (a, b) in losses.items():
-        print(f"  batch {batch:4d}: loss on the same batch  nnlib {a:.6f}  torch {b:.6f}")
-    head = (f"{'batch':>5} | {'nnlib samples/s':>15} | {'torch samples/s':>15} | {'ratio':>5} | "
-            f"{'ratio IQR':>11} | {'GFLOP/s':>7} | {'torch GF/s':>10} | {'SGEMM GF/s':>10} | {'of peak':>7}")
+    print(f"ran on: {threads}")
+    for batch, values in losses.items():
+        print(f"  batch {batch:4d}: loss on the same batch  nnlib {values[0]:.6f}  "
+              f"torch {values[1]:.6f}  fused {values[2]:.6f}")
+    head = (f"{'batch':>5} | {'nnlib us':>9} | {'torch us':>9} | {'fused us':>9} | "
+            f"{'nnlib/torch':>17} | {'nnlib/fused':>17} | {'GFLOP/s':>7} | {'of peak':>7} | "
+            f"{'plain loop us':>13}")
     print(head)
     print("-" * len(head))
     for r in results:
-        print(f"{r['batch']:5d} | {r['nn_rate']:15,.0f} | {r['torch_rate']:15,.0f} | {r['ratio']:5.2f} | "
-              f"{r['ratio_iqr'][0]:5.2f}-{r['ratio_iqr'][1]:5.2f} | {r['gflops']:7.1f} | "
-              f"{r['torch_gflops']:10.1f} | {r['peak']:10.1f} | {r['peak_fraction']:7.0%}")
-    print("ratio = torch time / nnlib time per step (median of interleaved rounds); "
-          "of peak = nnlib GFLOP/s / single-thread SGEMM GFLOP/s measured in the same rounds")
+        print(f"{r['batch']:5d} | {r['nn_us']:9.1f} | {r['torch_us']:9.1f} | {r['fused_us']:9.1f} | "
+              f"{r['vs_torch']:5.2f} ({r['vs_torch_iqr'][0]:4.2f}-{r['vs_torch_iqr'][1]:4.2f}) | "
+              f"{r['vs_fused']:5.2f} ({r['vs_fused_iqr'][0]:4.2f}-{r['vs_fused_iqr'][1]:4.2f}) | "
+              f"{r['gflops']:7.1f} | {r['peak_fraction']:7.0%} | {r['plain_us']:13.1f}")
+    print("nnlib/torch and nnlib/fused = speed ratios (other's time / nnlib's time per step), "
+          "median (IQR) of interleaved rounds;\nof peak = nnlib GFLOP/s / single-thread SGEMM "
+          "GFLOP/s measured in the same rounds; plain loop = nnlib's step timed as one loop")
+    return verdicts(results)
+
+
+def verdicts(results):
+    """Print each target's verdict; return False if the benchmark disagrees with a plain loop."""
+    agree = True
+    by_batch = {r["batch"]: r for r in results}
     for r in results:
         if r["batch"] in TARGETS:
-            ok = r["ratio"] >= TARGETS[r["batch"]]
-            print(f"target batch {r['batch']}: ratio >= {TARGETS[r['batch']]} -> {'met' if ok else 'NOT met'}")
+            ok = r["vs_torch"] >= TARGETS[r["batch"]]
+            print(f"target batch {r['batch']}: nnlib/torch >= {TARGETS[r['batch']]} -> "
+                  f"{'met' if ok else 'NOT met'}")
+        ok = r["vs_fused"] >= FUSED_TARGET
+        print(f"target batch {r['batch']}: nnlib/fused >= {FUSED_TARGET} -> {'met' if ok else 'NOT met'}")
         if r["batch"] == PEAK_TARGET[0]:
             ok = r["peak_fraction"] >= PEAK_TARGET[1]
-            print(f"target batch {r['batch']}: >= {PEAK_TARGET[1]:.0%} of SGEMM peak -> {'met' if ok else 'NOT met'} "
-                  f"(SGEMM rate varied by {r['peak_spread']:.0%} across rounds)")
+            print(f"target batch {r['batch']}: >= {PEAK_TARGET[1]:.0%} of SGEMM peak -> "
+                  f"{'met' if ok else 'NOT met'} (SGEMM rate varied by {r['peak_spread']:.0%} "
+                  "across rounds)")
+        if r["plain_gap"] > AGREEMENT:
+            agree = False
+            print(f"CHECK FAILED batch {r['batch']}: the benchmark's {r['nn_us']:.1f} us/step "
+                  f"differs from a plain loop's {r['plain_us']:.1f} us by {r['plain_gap']:.0%} "
+                  f"(> {AGREEMENT:.0%}): it measured something other than the step")
+    if 1 in by_batch and 8 in by_batch:
+        ok = by_batch[1]["nn_us"] <= by_batch[8]["nn_us"]
+        print(f"target: nnlib's batch-1 step no slower than its batch-8 step -> "
+              f"{'met' if ok else 'NOT met'} ({by_batch[1]['nn_us']:.1f} vs "
+              f"{by_batch[8]['nn_us']:.1f} us)")
+    return agree
 
 
 def run(args):
     import torch
 
     torch.set_num_threads(1)
+    threads, single = threads_report()
+    if not single:
+        raise SystemExit(f"refusing to time: not single-threaded ({threads})")
     sgemm = sgemm_call()
     results, losses, source = [], {}, ""
     for batch in args.batches:
-        rows, losses[batch], source = measure(batch, args, sgemm)
-        results.append(summarize(batch, rows, sgemm[1]))
-    report(results, losses, source)
+        rows, plain, losses[batch], source = measure(batch, args, sgemm)
+        results.append(summarize(batch, rows, plain, sgemm[1]))
+    return 0 if report(results, losses, source, threads) else 1
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     if os.environ.get(CHILD_MARK):
         return run(args)
-    limit = one_thread()
-    if limit is None:
-        return rerun_single_threaded()
-    with limit:
-        return run(args)
+    return rerun_single_threaded(argv)
 
 
 if __name__ == "__main__":
