@@ -11,9 +11,9 @@ run of every notebook.)
 The first wrong answer of every exercise (tests/wrong_answers/, see
 tools/wrong_answers.py) is graded here too, as student "wrong-1": each must fail
 its visible test (no ✔) with a message that names the mistake, and score less
-than full points; so a ✔ means full points. The first correct alternative of every
-exercise is graded as student "correct-1" and must get full points (the corpus run
-checks every alternative against the full test cell, hidden tests included). The rest of the corpus is checked in
+than full points; so a ✔ means full points. Correct alternatives get full points from
+nbgrader's autograde in tests/test_grade_every_chapter.py (through tools/grade.py), and
+every alternative passes the full test cells in tests/test_wrong_answers_caught.py. The rest of the corpus is checked in
 tests/test_wrong_answers_caught.py, one execution per notebook: every notebook
 run here costs the suite as much as all of those answers together.
 """
@@ -87,9 +87,6 @@ def grade_everything(root: Path, *, references: bool, wrong) -> tuple[Path, str]
     for k, batch in enumerate(batches, start=1):
         if wrong(k, len(batches)):
             submit_batch(root, f"wrong-{k}", batch)
-    alternatives = wrong_answer_batches(wa.alternatives_only)
-    if references and alternatives:
-        submit_batch(root, "correct-1", alternatives[0])
     for student in sorted(p.name for p in (root / "submitted").iterdir()):
         result = api.autograde(ASSIGNMENT, student)
         assert result["success"], result["error"][-3000:]
@@ -159,21 +156,6 @@ def test_no_wrong_answer_passes_a_visible_test(course):
 
 def test_no_wrong_answer_gets_full_points(course):
     check_points_lost(course)
-
-
-def test_correct_alternatives_get_full_points(course):
-    root, db_url = course
-    batch = wrong_answer_batches(wa.alternatives_only)[0]
-    problems, counted = [], 0
-    with Gradebook(db_url) as gradebook:
-        for stem, answers in batch.items():
-            tests = exercises(stem)
-            for grade_id, answer in answers.items():
-                grade = gradebook.find_grade(tests[grade_id], stem, ASSIGNMENT, "correct-1")
-                counted += 1
-                if grade.score != grade.max_score:
-                    problems.append(f"{stem} {answer.label}: {grade.score} of {grade.max_score}")
-    assert counted > 0 and not problems, "\n".join(problems)
 
 
 def check_visible_tests_fail(course):
