@@ -481,14 +481,26 @@ def load_results(path):
 
     The file must name ``device``, ``date`` and ``command`` (so every number
     says where, when and how it was measured) and hold a list ``results``;
-    anything else raises ConfigError naming the missing field.
+    anything else (malformed JSON included) raises ConfigError naming the file
+    and what is wrong.
     """
     import json
 
     if not os.path.exists(path):
         return None
-    with open(path, encoding="utf-8") as f:
-        record = json.load(f)
+    name = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except (ValueError, UnicodeDecodeError) as err:  # JSONDecodeError is a ValueError
+        raise ConfigError(f"{name}: not a valid recorded-timing file ({err}). Restore it from git "
+                          "(git checkout -- <file>) or record the timings again.") from None
+    except OSError as err:
+        raise ConfigError(f"{name}: cannot read it ({err.strerror}); check that it is a readable "
+                          "file, e.g. `ls -l` it and `chmod u+r` it.") from None
+    if not isinstance(record, dict):
+        raise ConfigError(f"{name}: holds a JSON {type(record).__name__}, not a recorded-timing "
+                          "object; restore it from git or record the timings again.")
     missing = [k for k in GPU_RESULT_FIELDS if k not in record]
     if missing:
         raise ConfigError(f"{os.path.basename(path)}: missing field(s) {missing}; a recorded "
@@ -517,7 +529,28 @@ def save_results(path, results, *, command, device=None):
     record = {"device": str(device),
               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "command": command, "results": list(results)}
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(record, f, indent=1)
-        f.write("\n")
+
+    def plain(value):  # NumPy scalars and arrays (float32 timings, int64 sizes) as JSON
+        if hasattr(value, "tolist") and hasattr(value, "dtype"):
+            return value.tolist()
+        raise TypeError(f"a value of type {type(value).__name__} ({value!r:.60})")
+
+    try:  # serialise first: a bad row must not cost the file already there
+        text = json.dumps(record, indent=1, default=plain) + "\n"
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"save_results: cannot write {os.fspath(path)} as JSON: {err}. Store "
+                          "plain numbers and strings (e.g. float(t)); the "
+                          "file was left as it was.") from None
+    # A temporary file in the same folder, then an atomic rename: a crash or a
+    # full disk leaves the old record or the new one, never half of one.
+    folder = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
     return record

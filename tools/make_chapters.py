@@ -15,7 +15,10 @@ checked for staleness.
 Exit status: 0 done (or, with --check, up to date); 1 with --check, stale
 files listed; 2 malformed source or an unusable DST, reported per notebook,
 cell index (counting all cells from 0) and grade_id, every problem of every
-notebook at once.
+notebook at once. Also 2, with nothing written, when DST is SRC, lies inside
+SRC or contains it (symlinks resolved: the release would overwrite the
+solutions), and when SRC holds no notebook at all (a wrong or empty SRC would
+otherwise delete the whole release).
 
 The student notebook is built with nbgrader's own preprocessors (no gradebook,
 no course directory): solutions and hidden tests are cleared, cells locked,
@@ -29,6 +32,7 @@ import argparse
 import ast
 import difflib
 import json
+import os
 import re
 import sys
 import time
@@ -64,6 +68,40 @@ RELEASE_MARK = "dl_primer_release"
 
 class SourceError(ValueError):
     """Malformed solution notebook(s); the message lists every problem."""
+
+
+class FolderError(ValueError):
+    """SRC and DST cannot be used together (same folder, nested, empty SRC)."""
+
+
+def linked(*paths: Path) -> bool:
+    """False if a symlink changes where one of paths points."""
+    return all(Path(os.path.abspath(p)) == p.resolve() for p in paths)
+
+
+def check_folders(src: Path, dst: Path) -> None:
+    """Refuse a DST that is, contains or lies inside SRC (symlinks resolved)."""
+    real_src, real_dst = src.resolve(), dst.resolve()
+    usage = "usage: make_chapters.py solutions chapters"
+    if real_dst == real_src:
+        problem = f"DST {dst} is the source folder {src}"
+    elif real_dst.is_relative_to(real_src):
+        problem = f"DST {dst} lies inside the source folder {src}"
+    elif real_src.is_relative_to(real_dst):
+        problem = f"DST {dst} contains the source folder {src}"
+    else:
+        return
+    raise FolderError(f"{problem}{'' if linked(src, dst) else ' (after following symlinks)'}: "
+                      "writing the student release there would overwrite the solution notebooks. "
+                      f"Give a DST outside {src}, e.g. `{usage}`.")
+
+
+def check_has_notebooks(src: Path, files: dict[Path, bytes]) -> None:
+    """Refuse an SRC without notebooks: every generated chapter would be deleted."""
+    if not any(relative.suffix == ".ipynb" for relative in files):
+        raise FolderError(f"SRC {src} holds no notebook (*.ipynb), so the whole release would be deleted. "
+                          "Check the SRC argument: it is the folder of solution notebooks, "
+                          "e.g. `make_chapters.py solutions chapters`.")
 
 
 # --- classifying cells --------------------------------------------------------
@@ -421,7 +459,9 @@ def make_chapters(src: Path | str, dst: Path | str) -> dict[str, list[Path]]:
     Jupyter "-Copy1") are never touched.
     """
     src, dst = Path(src), Path(dst)
+    check_folders(src, dst)
     files = render_tree(src)
+    check_has_notebooks(src, files)
     changed, orphans = plan(dst, files)
     report = {"created": [], "updated": [], "deleted": []}
     for relative in changed:
@@ -444,12 +484,18 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         if args.check:
-            stale = stale_files(args.dst, render_tree(args.src))
+            check_folders(args.src, args.dst)
+            files = render_tree(args.src)
+            check_has_notebooks(args.src, files)
+            stale = stale_files(args.dst, files)
             report = {"stale": stale}
         else:
             report = make_chapters(args.src, args.dst)
     except SourceError as err:
         print(f"error: nothing written; fix these problems in the source notebooks:\n{err}", file=sys.stderr)
+        return 2
+    except FolderError as err:
+        print(f"error: nothing written: {err}", file=sys.stderr)
         return 2
     except OSError as err:
         print(f"error: cannot write {err.filename or args.dst}: {err.strerror}", file=sys.stderr)
