@@ -48,3 +48,25 @@ def test_plot_step_losses_draws_raw_and_running_mean():
     np.testing.assert_allclose(lines[1].get_ydata(), [4.0, 3.0, 1.0, 1.0])
     ax = plot.plot_step_losses({"a": [3.0, 2.0]}, smooth=0, logy=True)
     assert len(ax.get_lines()) == 1 and ax.get_yscale() == "log"
+
+
+def test_after_step_sees_every_step_after_its_update():
+    """fit(after_step=...) is called once per step, after the update, with (epoch, step, steps)."""
+    import numpy as np
+
+    from nnlib import MLP
+    from nnlib.train import fit
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((10, 4)), rng.integers(0, 3, 10)
+    model = MLP((4, 5, 3), seed=0)
+    seen, weights = [], []
+
+    def probe(epoch, step, steps):
+        seen.append((epoch, step, steps))
+        weights.append(model.params["W1"].copy())
+
+    fit(model, X, y, epochs=2, batch_size=4, lr=0.1, progress=False, after_step=probe)
+    assert seen == [(e, s, 3) for e in (1, 2) for s in (1, 2, 3)]  # 10 = 4 + 4 + 2: 3 steps
+    assert all(not np.array_equal(a, b) for a, b in zip(weights, weights[1:]))  # each after an update
+    assert np.array_equal(weights[-1], model.params["W1"])
