@@ -429,3 +429,19 @@ def load_gpu_memory(path):
         raise ConfigError(f"{os.path.basename(path)}: no configuration with tensor_bytes.")
     return {"device": record["device"], "date": record["date"],
             "command": record["command"], "fallback": False, "configs": configs}
+
+
+def peak_rss_bytes():
+    """The process's peak resident memory so far (``resource.getrusage``), in bytes.
+
+    That is everything the process touched: interpreter, libraries, allocator caches,
+    arrays. None where the ``resource`` module does not exist (Windows).
+    """
+    import sys
+
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)  # Linux reports KiB
