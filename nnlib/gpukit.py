@@ -156,10 +156,22 @@ def fingerprint(backend):
 
 # --- nvidia-smi (read only) -----------------------------------------------------------
 
+def canonical_uuid(text):
+    """``GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`` (nvidia-smi's form) from a UUID written
+    with or without the prefix and dashes, in any case; None if it is not 32 hex digits."""
+    import re
+
+    if not re.fullmatch(r"(gpu-)?[0-9a-f]{8}(-?[0-9a-f]{4}){3}-?[0-9a-f]{12}",
+                        str(text or "").strip().lower()):
+        return None
+    digits = str(text).strip().lower().removeprefix("gpu-").replace("-", "")
+    parts = (digits[:8], digits[8:12], digits[12:16], digits[16:20], digits[20:])
+    return "GPU-" + "-".join(parts)
+
+
 def smi_target(props):
     """The ``nvidia-smi -i`` id of a device (``GPU-<uuid>``), or None to take the first."""
-    uuid = getattr(props, "uuid", None)
-    return f"GPU-{uuid}" if uuid else None
+    return canonical_uuid(getattr(props, "uuid", None))
 
 
 def smi_command(*, fields, target=None):
@@ -501,7 +513,7 @@ def output_folder(*, out=None, fallback):
     if out is None:
         return RESULTS_DIR if not fallback else Path(tempfile.mkdtemp(prefix="gpukit-cpu-"))
     folder = Path(out).resolve()
-    if fallback and folder == RESULTS_DIR:
+    if fallback and (folder == RESULTS_DIR or RESULTS_DIR in folder.parents):
         raise ConfigError("a CPU fallback run may not write to results/: that folder holds "
                           "CUDA measurements only. Pass another --out.")
     return folder
@@ -558,7 +570,7 @@ def run(*, command, out=None, quick=False, echo=print):
     else:
         backend.torch.cuda.init()
         target = smi_target(backend.torch.cuda.get_device_properties(backend.device))
-        if uuid_before is None or uuid_before != target:
+        if target is None or canonical_uuid(uuid_before) != target:
             used_before = None              # not sure it was the same GPU: no context figure
     config = settings(quick=quick, fallback=backend.fallback)
     device = fingerprint(backend)

@@ -104,6 +104,14 @@ def test_smi_command_only_queries():
         ["-i", "GPU-abc"]
 
 
+def test_canonical_uuid():
+    want = "GPU-6f3a1b2c-0d4e-5f60-7182-93a4b5c6d7e8"
+    for text in (want, want.lower()[4:], want.upper(), "6f3a1b2c0d4e5f60718293a4b5c6d7e8"):
+        assert gpukit.canonical_uuid(text) == want
+    for text in (None, "", "1234", "MIG-6f3a1b2c-0d4e-5f60-7182-93a4b5c6d7e8"):
+        assert gpukit.canonical_uuid(text) is None
+
+
 def test_read_clocks(monkeypatch):
     class Done:
         stdout = SAMPLE
@@ -153,6 +161,8 @@ def test_fallback_never_writes_to_results(monkeypatch, tmp_path):
     monkeypatch.setattr(gpukit, "RESULTS_DIR", tmp_path / "results")
     with pytest.raises(ConfigError, match="CUDA measurements only"):
         gpukit.output_folder(out=tmp_path / "results", fallback=True)
+    with pytest.raises(ConfigError, match="CUDA measurements only"):
+        gpukit.output_folder(out=tmp_path / "results" / "cpu", fallback=True)
     temp = gpukit.output_folder(fallback=True)
     assert temp.is_dir() and temp != gpukit.RESULTS_DIR
     temp.rmdir()
@@ -219,7 +229,7 @@ class _StandInCuda:
         from types import SimpleNamespace
 
         return SimpleNamespace(name="Stand-in", total_memory=2 ** 30, multi_processor_count=2,
-                               L2_cache_size=2 ** 20, major=9, minor=0, uuid="1234")
+                               L2_cache_size=2 ** 20, major=9, minor=0, uuid="6f3a1b2c-0d4e-5f60-7182-93a4b5c6d7e8")
 
 
 def test_cuda_branches_with_a_stand_in(monkeypatch, tmp_path):
@@ -243,7 +253,7 @@ def test_cuda_branches_with_a_stand_in(monkeypatch, tmp_path):
     def smi(*, fields, target=None, numeric=True):
         calls.append((fields, target))
         if "memory.used" in fields:              # 1000 MiB before CUDA starts, 1500 after
-            return {"memory.used": "1000" if len(calls) == 1 else "1500", "uuid": "GPU-1234"}
+            return {"memory.used": "1000" if len(calls) == 1 else "1500", "uuid": "GPU-6F3A1B2C-0D4E-5F60-7182-93A4B5C6D7E8"}
         return dict.fromkeys(fields, "1.0" if not numeric else 1.0)
 
     monkeypatch.setattr(gpukit, "query_smi", smi)
@@ -264,4 +274,4 @@ def test_cuda_branches_with_a_stand_in(monkeypatch, tmp_path):
         assert c["tensor_bytes"] == 900_000 and c["reserved_bytes"] == 2 * 2 ** 20
         assert c["context_bytes"] == 500 * 2 ** 20 - 2 * 2 ** 20    # used delta - reserved
     assert calls[0] == (("memory.used", "uuid"), gpukit.visible_target())   # before CUDA
-    assert all(t == "GPU-1234" for _, t in calls[1:])
+    assert all(t == "GPU-6f3a1b2c-0d4e-5f60-7182-93a4b5c6d7e8" for _, t in calls[1:])
