@@ -77,3 +77,9 @@ clean-venv:
 .PHONY: bench
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_step.py
+
+# A person with a GPU: time the notebooks' GPU experiments and measure GPU memory into
+# results/ (without CUDA it runs the same code on the CPU, says so, and writes elsewhere).
+.PHONY: gpu
+gpu: $(STAMP)
+	$(BIN)/python benchmarks/gpu.py
