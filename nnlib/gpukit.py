@@ -9,9 +9,11 @@ What it measures (notebooks 08 and 09 show the recorded files, labelled with the
   (``blocked_autorange``) median and IQR, and CUDA events around single calls, with and
   without an L2-cache flush before each call (a buffer larger than L2 is zeroed, as
   Triton's ``do_bench`` does);
-* 08's memory: tensor bytes (``max_memory_allocated``), the caching allocator's reserve
-  (``memory_reserved``) and the CUDA context, for SGD, momentum and Adam at batch 1 and
-  32 and for one-image inference, next to ``nnlib.liveness``'s prediction;
+* 08's memory (``measure_config``, the course's one GPU memory measurement): tensor bytes
+  (``max_memory_allocated``), the caching allocator's reserve (``memory_reserved``), the
+  CUDA context and the cuBLAS workspace, for SGD, momentum and Adam at batch 1 and 32 and
+  for one-image inference, next to ``nnlib.liveness``'s prediction; notebook 08 shows the
+  recorded file with ``load_results("gpu_memory")`` and ``memory_lines``;
 * the device fingerprint, the date, the command, and ``nvidia-smi``'s clocks, temperature
   and power before and after (read only: nothing here sets a clock).
 
@@ -54,7 +56,7 @@ TOP_KEYS = ("device", "date", "command", "fallback", "notes")
 ROW_KEYS = ("batch", "timer_median_us", "timer_iqr_us", "event_median_us",
             "event_flushed_median_us", "samples_per_s")
 CONFIG_KEYS = ("optimizer", "batch", "phase", "tensor_bytes", "reserved_bytes",
-               "context_bytes", "model_bytes")
+               "context_bytes", "workspace_bytes", "model_bytes")
 FALLBACK_LINE = ("FALLBACK: no CUDA GPU visible to torch; the same code paths run on the "
                  "CPU. These are NOT GPU numbers.")
 
@@ -410,55 +412,78 @@ def memory_configs():
         [(None, 1, "inference")]
 
 
-def cuda_config(backend, *, optimizer, batch, phase, used_before, target):
-    """Tensor bytes, reserve and context of one configuration on CUDA."""
+def measure_config(backend, *, optimizer, batch, phase, used_before=None, target=None):
+    """The memory of one configuration (``optimizer`` None for inference) as
+    ``{tensor_bytes, reserved_bytes, context_bytes, workspace_bytes}``.
+
+    On CUDA, after ``measure_memory``'s warm-up of every configuration (kernels loaded,
+    cuBLAS handle and workspace created): the model is built on the device and run once
+    (optimizer state created), the peak counters are reset, and it runs again.
+
+    * ``tensor_bytes``: ``max_memory_allocated`` during that run, minus what was allocated
+      before the model was built;
+    * ``reserved_bytes``: ``memory_reserved`` after it (freed blocks kept, requests rounded
+      up; the workspace included);
+    * ``context_bytes``: device memory in use (``nvidia-smi``) minus ``used_before`` (read
+      before CUDA started) minus ``reserved_bytes``; None when either read is missing;
+    * ``workspace_bytes``: allocated before the model was built (the cuBLAS workspace).
+
+    On the CPU fallback: tensor bytes from ``nnlib.memtrace`` (the profiler); the other
+    fields are None, as the CPU has no caching allocator, CUDA context or workspace.
+    """
+    if backend.fallback:
+        from . import memtrace
+
+        if phase == "inference":
+            peak = memtrace.measure_torch_inference(SIZES, batch=batch)["peak"]
+        else:
+            peak = memtrace.measure_torch_step(SIZES, batch=batch,
+                                               optimizer=optimizer)["peak"]
+        return {"tensor_bytes": int(peak), "reserved_bytes": None, "context_bytes": None,
+                "workspace_bytes": None}
     cuda = backend.torch.cuda
     gc.collect()
     backend.synchronize()
     cuda.empty_cache()
     base = cuda.memory_allocated(backend.device)   # what earlier runs left (cuBLAS workspace)
-    cuda.reset_peak_memory_stats(backend.device)
     step, infer = mlp_functions(backend, batch=batch, optimizer=optimizer or "sgd")
     fn = infer if phase == "inference" else step
-    fn()                                          # warm-up: optimizer state created
-    fn()                                          # the measured step
+    fn()                                          # optimizer state exists from here on
+    backend.synchronize()                         # kernels are asynchronous: wait first
+    cuda.reset_peak_memory_stats(backend.device)
+    fn()                                          # the measured call
     backend.synchronize()
     tensor = cuda.max_memory_allocated(backend.device) - base
     reserved = cuda.memory_reserved(backend.device)
     used, _ = smi_memory(target=target)
     context = None if used is None or used_before is None else used - used_before - reserved
     return {"tensor_bytes": int(tensor), "reserved_bytes": int(reserved),
-            "context_bytes": None if context is None else int(context)}
-
-
-def cpu_config(*, optimizer, batch, phase):
-    """The fallback: tensor bytes from ``nnlib.memtrace`` (the profiler), no allocator."""
-    from . import memtrace
-
-    if phase == "inference":
-        peak = memtrace.measure_torch_inference(SIZES, batch=batch)["peak"]
-    else:
-        peak = memtrace.measure_torch_step(SIZES, batch=batch, optimizer=optimizer)["peak"]
-    return {"tensor_bytes": int(peak), "reserved_bytes": None, "context_bytes": None}
+            "context_bytes": None if context is None else int(context),
+            "workspace_bytes": int(base)}
 
 
 def measure_memory(backend, *, used_before=None, target=None):
-    """One row per ``memory_configs()`` entry, with the liveness model's bytes."""
-    rows = []
-    if not backend.fallback:      # warm-up: kernels and the cuBLAS workspace, then measure
+    """One row per ``memory_configs()`` entry, with the liveness model's bytes. On CUDA
+    every configuration runs once first, unrecorded: the first CUDA calls pay for setup."""
+    if not backend.fallback:
         for optimizer, batch, phase in memory_configs():
-            cuda_config(backend, optimizer=optimizer, batch=batch, phase=phase,
-                        used_before=used_before, target=target)
+            measure_config(backend, optimizer=optimizer, batch=batch, phase=phase,
+                           used_before=used_before, target=target)
+    rows = []
     for optimizer, batch, phase in memory_configs():
-        if backend.fallback:
-            got = cpu_config(optimizer=optimizer, batch=batch, phase=phase)
-        else:
-            got = cuda_config(backend, optimizer=optimizer, batch=batch, phase=phase,
-                              used_before=used_before, target=target)
+        got = measure_config(backend, optimizer=optimizer, batch=batch, phase=phase,
+                             used_before=used_before, target=target)
         rows.append({"optimizer": optimizer, "batch": batch, "phase": phase, **got,
                      "model_bytes": model_bytes(optimizer=optimizer, batch=batch,
                                                 phase=phase)})
     return rows
+
+
+def memory_record(backend, *, command, device, notes, used_before=None, target=None):
+    """The gpu_memory record: ``base_record``'s fields and ``configs`` (``measure_memory``)."""
+    return {**base_record(device=device, command=command, fallback=backend.fallback,
+                          notes=notes),
+            "configs": measure_memory(backend, used_before=used_before, target=target)}
 
 
 def format_config(row):
@@ -466,8 +491,8 @@ def format_config(row):
     what = f"{row['phase']} {row['optimizer'] or ''} B={row['batch']}"
     line = (f"  {what:20s} model {row['model_bytes']:>11,} B  measured "
             f"{row['tensor_bytes']:>11,} B ({row['model_bytes'] / row['tensor_bytes'] - 1:+.1%})")
-    for key in ("reserved_bytes", "context_bytes"):
-        if row[key] is not None:
+    for key in ("reserved_bytes", "context_bytes", "workspace_bytes"):
+        if row.get(key) is not None:
             line += f"  {key.split('_')[0]} {row[key]:,} B"
     return line
 
@@ -553,6 +578,21 @@ def describe(record):
     return where
 
 
+NOT_RECORDED = ("No GPU measurement has been recorded (no results/{name}.json).\n"
+                "To record one, run `make gpu` (or `python benchmarks/gpu.py`) on a "
+                "machine with a CUDA GPU.")
+
+
+def memory_lines(record):
+    """Lines showing a ``load_results("gpu_memory")`` record (labelled by ``describe``),
+    or, for None, that none was recorded and how to record one."""
+    if record is None:
+        return [NOT_RECORDED.format(name="gpu_memory")]
+    lines = [describe(record) + f", with: {record['command']}"]
+    lines += [format_config(row) for row in record["configs"]]
+    return lines + [f"  note: {n}" for n in record["notes"]]
+
+
 # --- the whole run --------------------------------------------------------------------
 
 def run(*, command, out=None, quick=False, echo=print):
@@ -576,13 +616,12 @@ def run(*, command, out=None, quick=False, echo=print):
     device = fingerprint(backend)
     echo(f"device: {device['name']}; writing to {folder}")
     notes = run_notes(backend, quick=quick, context=used_before is not None, device=device)
-    memory = measure_memory(backend, used_before=used_before, target=target)
+    mem_rec = memory_record(backend, command=command, device=device,
+                            notes=notes["memory"], used_before=used_before, target=target)
     echo("memory (liveness model against measured tensor bytes):")
-    for row in memory:
+    for row in mem_rec["configs"]:
         echo(format_config(row))
     timing = measure_timing(backend, config=config, device=device, target=target, echo=echo)
-    mem_rec = {**base_record(device=device, command=command, fallback=backend.fallback,
-                             notes=notes["memory"]), "configs": memory}
     time_rec = {**base_record(device=device, command=command, fallback=backend.fallback,
                               notes=notes["timing"]), **timing}
     paths = [write_record(time_rec, name="gpu_timing", folder=folder),
@@ -614,9 +653,9 @@ def run_notes(backend, *, quick, context, device):
     """The notes each record carries: how it was measured and what it cannot say."""
     timing = [f"784-128-64-10 MLP, float32, SGD lr={LR}; events time single calls; "
               "Timer figures are per-call means of blocked_autorange blocks"]
-    memory = ["tensor_bytes: peak over a warm-up and one measured call, minus what was "
-              "allocated before the model was built; model_bytes: nnlib.liveness, "
-              "impl='torch'"]
+    memory = ["tensor_bytes: peak of one measured call after a warm-up call, minus what "
+              "was allocated before the model was built (workspace_bytes); model_bytes: "
+              "nnlib.liveness, impl='torch'"]
     if quick:
         timing.append("--quick: few batch sizes and repetitions; a smoke test, not a "
                       "measurement to quote")
@@ -626,8 +665,9 @@ def run_notes(backend, *, quick, context, device):
                    f"CPU fallback: the flush buffer is {CPU_FLUSH_BYTES // 2 ** 20} MiB, "
                    "not sized to the caches; flushed figures are not cache-cold"]
         memory.append("CPU fallback: tensor bytes from nnlib.memtrace (the profiler's "
-                      "allocations); reserved_bytes and context_bytes are null: the CPU "
-                      "has no caching allocator or CUDA context")
+                      "allocations); reserved_bytes, context_bytes and workspace_bytes are "
+                      "null: the CPU has no caching allocator, CUDA context or cuBLAS "
+                      "workspace")
     else:
         nbytes = flush_bytes(device.get("l2_cache_bytes"), minimum=GPU_FLUSH_MIN)
         timing.append(f"L2 flush: {nbytes:,} B int8 "

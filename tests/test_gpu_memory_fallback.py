@@ -1,50 +1,84 @@
-"""nnlib.memtrace.measure_gpu_memory: the CPU fallback runs and says it is one; the
-recorded-file reader (results/gpu_memory.json) accepts the documented fields."""
+"""GPU memory is measured in one place, nnlib.gpukit.measure_config: its CPU fallback runs
+and says it is one; a gpu_memory.json written by the kit's code path is what notebook 08's
+GPU cell shows (gpukit.load_results / describe / memory_lines), and without a recorded
+file the cell says so and how to record one."""
 
+import contextlib
+import io
 import json
+from pathlib import Path
 
 import pytest
 import torch
 
-from nnlib import memtrace
-from nnlib.errors import ConfigError
+from nnlib import gpukit, memtrace
 
-SIZES = (784, 128, 64, 10)
+ROOT = Path(__file__).resolve().parents[1]
 NO_GPU = not torch.cuda.is_available()
+MARK = 'gpukit.load_results("gpu_memory")'
+
+
+def _cell_08():
+    """The source of 08's GPU-results cell (solutions/, the single source)."""
+    nb = json.loads((ROOT / "solutions" / "08_memory.ipynb").read_text(encoding="utf-8"))
+    hits = ["".join(c["source"]) for c in nb["cells"]
+            if c["cell_type"] == "code" and MARK in "".join(c["source"])]
+    assert len(hits) == 1, f"08 must have one cell that calls {MARK}"
+    return hits[0]
+
+
+def _run_cell_08():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(_cell_08(), "08_memory.ipynb:gpu", "exec"), {})
+    return out.getvalue()
 
 
 @pytest.mark.skipif(not NO_GPU, reason="a GPU is visible: the CUDA path runs instead")
 def test_fallback_runs_and_says_so():
-    r = memtrace.measure_gpu_memory(SIZES, batch=32, optimizer="adam")
-    assert r["fallback"] is True and "fallback" in r["device"]
-    assert list(r["configs"]) == ["train B=32 adam", "inference B=1", "inference B=32"]
-    train = memtrace.measure_torch_step(SIZES, batch=32, optimizer="adam")["peak"]
-    one = memtrace.measure_torch_inference(SIZES, batch=1)["peak"]
-    assert r["configs"]["train B=32 adam"]["tensor_bytes"] == train
-    assert r["configs"]["inference B=1"]["tensor_bytes"] == one
-    for row in r["configs"].values():  # the CPU cannot see a caching allocator or context
-        assert row["reserved_bytes"] is None and row["context_bytes"] is None
-    lines = memtrace.format_gpu_memory(r)
-    assert "fallback" in lines[0] and "no GPU here" in lines[0]
-    assert "reserved" not in "".join(lines[1:])
+    backend = gpukit.pick_backend()
+    assert backend.fallback
+    got = gpukit.measure_config(backend, optimizer="adam", batch=32, phase="train")
+    assert got == {"tensor_bytes": memtrace.measure_torch_step(
+                       gpukit.SIZES, batch=32, optimizer="adam")["peak"],
+                   "reserved_bytes": None, "context_bytes": None, "workspace_bytes": None}
+    one = gpukit.measure_config(backend, optimizer=None, batch=1, phase="inference")
+    assert one["tensor_bytes"] == memtrace.measure_torch_inference(gpukit.SIZES,
+                                                                   batch=1)["peak"]
+    notes = gpukit.run_notes(backend, quick=False, context=False,
+                             device={"name": "cpu"})["memory"]
+    assert any("CPU fallback" in n and "workspace_bytes" in n for n in notes)
+    assert not hasattr(memtrace, "measure_gpu_memory")      # one measurement, not two
 
 
-@pytest.mark.skipif(not NO_GPU, reason="a GPU is visible")
-def test_asking_for_cuda_without_a_gpu_is_an_error():
-    with pytest.raises(ConfigError, match="no CUDA GPU"):
-        memtrace.measure_gpu_memory(SIZES, device="cuda")
+def test_cell_08_without_a_record(monkeypatch, tmp_path):
+    monkeypatch.setattr(gpukit, "RESULTS_DIR", tmp_path)
+    text = _run_cell_08()
+    assert "No GPU measurement has been recorded" in text
+    assert "make gpu" in text and "python benchmarks/gpu.py" in text
 
 
-def test_recorded_file(tmp_path):
-    assert memtrace.load_gpu_memory(tmp_path / "none.json") is None
-    row = {"tensor_bytes": 10, "reserved_bytes": 20, "context_bytes": 30}
-    for layout in ({"configs": {"train": row}}, {"train": row},
-                   {"results": [dict(row, label="train")]}):
-        p = tmp_path / "gpu.json"
-        p.write_text(json.dumps({"device": "H100", "date": "d", "command": "c", **layout}))
-        rec = memtrace.load_gpu_memory(p)
-        assert rec["device"] == "H100" and rec["configs"]["train"]["context_bytes"] == 30
-        assert "reserved 20 B" in memtrace.format_gpu_memory(rec)[1]
-    p.write_text(json.dumps({"device": "H100", "date": "d", "configs": {"train": row}}))
-    with pytest.raises(ConfigError, match="command"):
-        memtrace.load_gpu_memory(p)
+@pytest.mark.skipif(not NO_GPU, reason="a GPU is visible: the CUDA path runs instead")
+def test_cell_08_shows_a_kit_record(monkeypatch, tmp_path):
+    backend = gpukit.pick_backend()
+    device = gpukit.fingerprint(backend)
+    notes = gpukit.run_notes(backend, quick=True, context=False, device=device)
+    record = gpukit.memory_record(backend, command="python benchmarks/gpu.py",
+                                  device=device, notes=notes["memory"])
+    written = gpukit.write_record(record, name="gpu_memory", folder=tmp_path / "cpu")
+    assert json.loads(written.read_text())["fallback"] is True
+    # Pretend it came from CUDA (only those may live in results/), then show it as 08 does.
+    results = tmp_path / "results"
+    gpukit.write_record(dict(record, fallback=False), name="gpu_memory", folder=results)
+    monkeypatch.setattr(gpukit, "RESULTS_DIR", results)
+    text = _run_cell_08()
+    shown = gpukit.load_results("gpu_memory")
+    assert text.startswith(f"measured on {device['name']}, {shown['date']}")
+    assert gpukit.describe(shown) in text and "not a GPU measurement" not in text
+    assert "No GPU measurement" not in text
+    assert [r["tensor_bytes"] for r in shown["configs"]] == \
+        [r["tensor_bytes"] for r in record["configs"]]
+    for row in record["configs"]:
+        assert f"measured {row['tensor_bytes']:>11,} B" in text
+    assert len(record["configs"]) == len(gpukit.memory_configs())
+    assert set(record["configs"][0]) == set(gpukit.CONFIG_KEYS)
