@@ -1,0 +1,1 @@
+"""What a student runs: open the course in JupyterLab, check a notebook before handing it in."""
