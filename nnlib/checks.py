@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import importlib
 import inspect
 import math
 import sys
@@ -194,33 +195,60 @@ class _Forbidden:
 
 @contextlib.contextmanager
 def forbidden(*targets, exercise, functions=()):
-    """Make library functions unusable inside the ``with`` block.
+    """Make library functions (and methods) unusable inside the ``with`` block.
 
-    targets: strings "module.attr" such as "nnlib.losses.softmax" or
-    "scipy.special.softmax"; modules that are not imported are skipped.
+    targets: dotted paths such as "nnlib.losses.softmax", "scipy.special.softmax",
+    or attributes of a class, "torch.Tensor.softmax", "nnlib.model.MLP.forward". The
+    module part is imported if it can be (so that a student's own ``import torch``
+    inside the function meets the stand-in too); paths that do not resolve are skipped.
     functions: the student's functions; their global names that refer to a
     forbidden object (``from nnlib.losses import softmax``) are patched too.
     """
     originals = {}
     for target in targets:
-        module_name, attr = target.rsplit(".", 1)
-        module = sys.modules.get(module_name)
-        if module is not None and hasattr(module, attr):
-            originals[(module, attr)] = getattr(module, attr)
-    stand_ins = {id(obj): _Forbidden(f"{m.__name__}.{a}", exercise) for (m, a), obj in originals.items()}
-    patched = [(m, a, obj) for (m, a), obj in originals.items()]
+        place = _resolve(target)
+        if place is not None:
+            originals[place] = (target, getattr(*place))
+    # one stand-in per object; an object named twice (nnlib.MLP, nnlib.model.MLP) is
+    # labelled by the last name given
+    stand_ins = {id(obj): _Forbidden(target, exercise) for target, obj in originals.values()}
+    patched = [(owner, attr, obj, attr in vars(owner)) for (owner, attr), (_, obj) in originals.items()]
     for function in map(inspect.unwrap, functions):  # past _answered's wrapper
         namespace = getattr(function, "__globals__", {})
         for name in getattr(getattr(function, "__code__", None), "co_names", ()):
             if id(namespace.get(name)) in stand_ins:
-                patched.append((_Namespace(namespace), name, namespace[name]))
+                patched.append((_Namespace(namespace), name, namespace[name], True))
     try:
-        for owner, attr, obj in patched:
+        for owner, attr, obj, _ in patched:
             setattr(owner, attr, stand_ins[id(obj)])
         yield
     finally:
-        for owner, attr, obj in reversed(patched):
-            setattr(owner, attr, obj)
+        for owner, attr, obj, own in reversed(patched):
+            if own:
+                setattr(owner, attr, obj)
+            else:  # inherited (e.g. a method of a base class): remove the stand-in
+                delattr(owner, attr)
+
+
+def _resolve(target):
+    """(owner, attribute name) that ``target`` names, or None: the longest importable
+    module prefix, then attributes (a class, its method)."""
+    parts = target.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        name = ".".join(parts[:cut])
+        module = sys.modules.get(name)
+        if module is None:
+            try:
+                module = importlib.import_module(name)
+            except Exception:  # noqa: BLE001 -- not installed, or not a module: try a shorter prefix
+                continue
+        owner = module
+        for attr in parts[cut:-1]:
+            owner = getattr(owner, attr, None)
+            if owner is None:
+                return None
+        return (owner, parts[-1]) if hasattr(owner, parts[-1]) else None
+    return None
 
 
 class _Namespace:

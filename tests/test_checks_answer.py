@@ -50,3 +50,58 @@ def test_forbidden_still_reaches_the_wrapped_function(monkeypatch):
         with pytest.raises(checks.CheckFailed, match="Exercise 9: your code calls nnlib.losses.softmax"):
             f(np.zeros((1, 3)))
     assert np.allclose(f(np.zeros((1, 2))), 0.5)
+
+
+class _Model:
+    def forward(self, x):
+        return x + 1
+
+
+def test_forbidden_blocks_methods_and_restores_them():
+    import sys
+    import types
+
+    module = types.ModuleType("fake_models_for_checks")
+    module.Model = _Model
+    sys.modules["fake_models_for_checks"] = module
+    try:
+        m = _Model()
+        with checks.forbidden("fake_models_for_checks.Model.forward", exercise="Exercise 5"):
+            with pytest.raises(checks.CheckFailed, match="Exercise 5: your code calls "
+                               "fake_models_for_checks.Model.forward"):
+                m.forward(1)
+        assert m.forward(1) == 2 and "forward" in vars(_Model)
+    finally:
+        del sys.modules["fake_models_for_checks"]
+
+
+def test_forbidden_restores_an_inherited_method_by_removing_the_stand_in():
+    class Child(_Model):
+        pass
+
+    import sys
+    import types
+
+    module = types.ModuleType("fake_child_for_checks")
+    module.Child = Child
+    sys.modules["fake_child_for_checks"] = module
+    try:
+        with checks.forbidden("fake_child_for_checks.Child.forward", exercise="Exercise 6"):
+            with pytest.raises(checks.CheckFailed):
+                Child().forward(1)
+        assert "forward" not in vars(Child) and Child().forward(1) == 2
+    finally:
+        del sys.modules["fake_child_for_checks"]
+
+
+def test_forbidden_imports_the_module_it_names_and_skips_what_does_not_exist():
+    import sys
+
+    sys.modules.pop("colorsys", None)
+    with checks.forbidden("colorsys.rgb_to_hsv", "no_such_module_xyz.f", "nnlib.losses.nope",
+                          exercise="Exercise 7"):
+        import colorsys
+
+        with pytest.raises(checks.CheckFailed):
+            colorsys.rgb_to_hsv(0.1, 0.2, 0.3)
+    assert colorsys.rgb_to_hsv(0, 0, 0) == (0.0, 0.0, 0.0)
