@@ -456,6 +456,15 @@ def test_stored_widget_outputs_are_a_plain_note():
                                                        ex.WIDGET_VIEW_MIME: {"model_id": "abc"}})]
     ex.drop_widget_views(nb)
     assert nb.cells[1].outputs[0].data == {"text/plain": ex.WIDGET_PLACEHOLDER}
+    # a tqdm progress bar (an HBox holding a FloatProgress) says it is one
+    nb.metadata["widgets"] = {ex.WIDGET_STATE_MIME: {"state": {
+        "box": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_t", "IPY_MODEL_bar"]}},
+        "t": {"model_name": "HTMLModel", "state": {}},
+        "bar": {"model_name": "FloatProgressModel", "state": {}}}}}
+    nb.cells[1].outputs = [new_output("display_data", {"text/plain": "HBox(...)",
+                                                       ex.WIDGET_VIEW_MIME: {"model_id": "box"}})]
+    ex.drop_widget_views(nb)
+    assert nb.cells[1].outputs[0].data == {"text/plain": ex.PROGRESS_PLACEHOLDER}
     for path in SOLUTION_NOTEBOOKS:
         for cell in nbformat.read(path, as_version=4).cells:
             for out in cell.get("outputs", []):

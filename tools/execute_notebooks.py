@@ -85,15 +85,33 @@ def scrub_paths(nb: nbformat.NotebookNode) -> None:
 
 
 WIDGET_PLACEHOLDER = "[interactive controls: run this cell to use them]"
+PROGRESS_PLACEHOLDER = "[progress bar: it shows while the cell runs]"
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+PROGRESS_MODELS = {"FloatProgressModel", "IntProgressModel"}
 
 
 def drop_widget_views(nb: nbformat.NotebookNode) -> None:
     """Widget views need the kernel that made them; stored, they show "Error displaying
-    widget" or a raw `interactive(children=...)` repr. Store a plain note instead."""
+    widget" or a raw `interactive(children=...)` repr. Store a plain note instead: a
+    progress bar (tqdm) says it is one, anything else that it is a control to use.
+    Reads the widget state, so it runs before strip_volatile_metadata."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            if output.get("data", {}).pop(WIDGET_VIEW_MIME, None) is not None:
-                output.data["text/plain"] = WIDGET_PLACEHOLDER
+            view = output.get("data", {}).pop(WIDGET_VIEW_MIME, None)
+            if view is not None:
+                progress = is_progress_bar(view.get("model_id"), state)
+                output.data["text/plain"] = PROGRESS_PLACEHOLDER if progress else WIDGET_PLACEHOLDER
+
+
+def is_progress_bar(model_id: str | None, state: dict) -> bool:
+    """A progress model, or a box holding one (tqdm's HBox of text, bar, text)."""
+    model = state.get(model_id or "", {})
+    if model.get("model_name") in PROGRESS_MODELS:
+        return True
+    children = model.get("state", {}).get("children", [])
+    return any(state.get(str(child).removeprefix("IPY_MODEL_"), {}).get("model_name") in PROGRESS_MODELS
+               for child in children)
 
 
 def run_notebook(nb: nbformat.NotebookNode, *, cwd: Path, allow_errors: bool = False,
@@ -124,8 +142,8 @@ def shut_down(km: AsyncKernelManager) -> None:
 def execute(path: Path) -> nbformat.NotebookNode:
     """Run the notebook; raise nbclient's error if a cell fails."""
     nb = run_notebook(nbformat.read(path, as_version=4), cwd=path.parent)
+    drop_widget_views(nb)  # before the widget state is stripped: it tells bars from controls
     strip_volatile_metadata(nb)
-    drop_widget_views(nb)
     scrub_paths(nb)
     return nb
 
