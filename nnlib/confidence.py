@@ -13,14 +13,43 @@ code of n digits is automated only when all n digits are accepted.
 in 10" (calibration).
 """
 
+import numbers
+
 import numpy as np
 
 from .errors import ConfigError, ShapeError
 
 
+def _rate(value, name, where):
+    """A probability in [0, 1] as a float, or a ConfigError that says what it got."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ConfigError(f"{where}: {name} must be a number in [0, 1] (a rate), got "
+                          f"{type(value).__name__} {value!r}; pass e.g. 0.01, not '0.01'.")
+    value = float(value)
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        raise ConfigError(f"{where}: {name} must be a rate in [0, 1], got {value!r}.")
+    return value
+
+
+def _count(value, name, where, minimum=1):
+    """A whole number >= minimum, or a ConfigError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ConfigError(f"{where}: {name} must be a whole number >= {minimum}, got {value!r}.")
+    return int(value)
+
+
 def _check_pair(confidence, correct):
-    confidence = np.asarray(confidence, dtype=np.float64)
+    try:
+        confidence = np.asarray(confidence, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError("confidence must hold numbers (probabilities in [0, 1]), e.g. the first "
+                          "array that max_softmax returns.") from None
     correct = np.asarray(correct)
+    if correct.dtype != np.bool_:
+        seen = ", ".join(map(repr, np.unique(correct.reshape(-1))[:4].tolist())) if correct.size else ""
+        raise ConfigError(f"correct must be booleans (True where the prediction is right), got "
+                          f"dtype {correct.dtype} ({seen}...). Pass pred == y, not the predicted "
+                          "labels; a 0/1 array can be passed as correct.astype(bool).")
     if confidence.ndim != 1 or correct.shape != confidence.shape:
         raise ShapeError(f"confidence {confidence.shape} and correct {correct.shape} must be two "
                          "1-D arrays with one entry per example.")
@@ -47,7 +76,14 @@ def threshold_sweep(confidence, correct, thresholds):
     nothing is accepted), "accepted" (counts).
     """
     confidence, correct = _check_pair(confidence, correct)
-    t = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+    try:
+        t = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise ConfigError(f"threshold_sweep: thresholds must be numbers, got {thresholds!r:.60}; "
+                          "pass e.g. [0.5, 0.9] or np.linspace(0, 1, 21).") from None
+    if np.isnan(t).any():
+        raise ConfigError(f"threshold_sweep: {int(np.isnan(t).sum())} threshold(s) are NaN; a "
+                          "threshold must be a number (inf accepts nothing). Drop the NaN values.")
     accept = confidence[None, :] >= t[:, None]
     n_acc = accept.sum(axis=1)
     n_wrong = (accept & ~correct[None, :]).sum(axis=1)
@@ -65,8 +101,7 @@ def choose_threshold(confidence, correct, *, max_error):
     breaks the budget.
     """
     confidence, correct = _check_pair(confidence, correct)
-    if not 0 <= max_error <= 1:
-        raise ConfigError(f"max_error must be a rate in [0, 1], got {max_error!r}.")
+    max_error = _rate(max_error, "max_error", "choose_threshold")
     order = np.argsort(-confidence, kind="stable")
     c, wrong = confidence[order], ~correct[order]
     # Accepting everything down to c[i] accepts every example with that confidence (ties).
@@ -83,7 +118,9 @@ def zip_rates(digit_automation, digit_error, *, digits=5):
     A letter is automated when all ``digits`` are accepted, and routed right
     when all of them are also correct.
     """
-    a, e = float(digit_automation), float(digit_error)
+    a = _rate(digit_automation, "digit_automation", "zip_rates")
+    e = _rate(digit_error, "digit_error", "zip_rates")
+    digits = _count(digits, "digits", "zip_rates")
     return a ** digits, 1.0 - (1.0 - e) ** digits
 
 
@@ -94,6 +131,10 @@ def simulate_zip(confidence, correct, *, threshold, digits=5, letters=100_000, s
     examples, so this checks the formula of ``zip_rates`` without assuming it.
     """
     confidence, correct = _check_pair(confidence, correct)
+    digits = _count(digits, "digits", "simulate_zip")
+    letters = _count(letters, "letters", "simulate_zip")
+    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real) or threshold != threshold:
+        raise ConfigError(f"simulate_zip: threshold must be a number (inf accepts nothing), got {threshold!r}.")
     idx = np.random.default_rng(seed).integers(0, confidence.size, size=(letters, digits))
     automated = (confidence[idx] >= threshold).all(axis=1)
     misrouted = automated & ~correct[idx].all(axis=1)
@@ -109,6 +150,7 @@ def reliability(confidence, correct, *, bins=10):
     count / N x |accuracy - mean confidence|.
     """
     confidence, correct = _check_pair(confidence, correct)
+    bins = _count(bins, "bins", "reliability")
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
     count = np.bincount(which, minlength=bins)

@@ -30,6 +30,7 @@ import gzip
 import hashlib
 import math
 import os
+import stat
 import re
 import time
 import warnings
@@ -201,9 +202,10 @@ def locate(dataset, *, root=None):
         try:
             if all(_split_files(folder, split) for split in _FILES):
                 return folder
-        except DataError:
+        except DataError as exc:
             if root is not None:
                 raise
+            warnings.warn(f"{exc} Skipped; searching the next place.", stacklevel=2)
     return None
 
 
@@ -247,10 +249,31 @@ def _present(folder, split):
     found = {}
     for base in _FILES[split]:
         # Debian's package, or a user who ran gunzip, may leave either name.
-        name = next((n for n in (base + ".gz", base) if n in names), None)
-        if name is not None:
+        for name in (n for n in (base + ".gz", base) if n in names):
+            odd = _not_a_file(folder / name)
+            if odd:  # never opened: a FIFO would block the reader forever
+                warnings.warn(f"{folder / name} is {odd}, not a data file: skipped. Remove or "
+                              "rename it (and put the real file there).", stacklevel=5)
+                continue
             found[base] = _readable(folder / name)
+            break
     return found
+
+
+def _not_a_file(path):
+    """None for a regular file (symlinks followed); else what is there instead."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if not os.path.islink(path):
+            return None  # simply missing: open() says so
+        return f"a symlink to {os.readlink(path)}, which does not exist (a dangling link)"
+    except OSError:
+        return None  # e.g. permission denied on a folder on the way: _readable names it
+    if stat.S_ISREG(mode):
+        return None
+    return ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a special file")
 
 
 def _readable(path):
@@ -598,6 +621,10 @@ def read_idx(path, *, max_bytes=MAX_IDX_BYTES):
 @contextlib.contextmanager
 def _idx_stream(path):
     """The file's bytes as a stream, decompressed on the fly when it is gzip."""
+    odd = _not_a_file(path)
+    if odd:  # checked before open(): opening a FIFO blocks until someone writes to it
+        raise DataError(f"cannot read {path}: it is {odd}, not a data file. Remove or rename it, "
+                        "and put the real file there.")
     try:
         f = open(path, "rb")
     except OSError as exc:
@@ -630,6 +657,10 @@ def _read(stream, n, path):
 
 def _parse_idx(stream, path, max_bytes):
     head = _read(stream, 4, path)
+    if not head:
+        raise DataError(f"{path} is a gzip file whose content is empty (0 bytes once "
+                        "decompressed), probably from an interrupted download or copy. Delete it "
+                        "and load again.")
     if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in _IDX_TYPES or head[3] == 0:
         magic = int.from_bytes(head.ljust(4, b"\0"), "big")
         raise DataError(f"{path} has magic number 0x{magic:08X}, which is not an IDX header "
@@ -648,6 +679,20 @@ def _parse_idx(stream, path, max_bytes):
     payload = _read(stream, expected + _SLACK, path)  # bounded, so a gzip bomb stops early
     if len(payload) != expected:
         held = f"{len(payload):,}" if len(payload) < expected + _SLACK else f"more than {expected:,}"
+        count = math.prod(shape)
+        if dtype.itemsize > 1 and len(payload) == count:
+            raise DataError(f"{path}: the header's type byte 0x{head[2]:02X} says {dtype.name} "
+                            f"({dtype.itemsize} bytes per value), but the file holds exactly one "
+                            f"byte per value ({described} = {count:,} bytes): the type byte is "
+                            "wrong (MNIST files are uint8, 0x08). Replace the file with an "
+                            "original copy.")
+        if len(payload) > expected:
+            kind = {1: "labels (1-D)", 3: "images (3-D)"}.get(ndim, f"{ndim}-D data")
+            raise DataError(f"{path}: the header declares {described} values ({expected:,} bytes "
+                            f"of data) but the file holds {held}: its header (magic "
+                            f"0x{int.from_bytes(head, 'big'):08X}, {kind}) does not belong to "
+                            "this data, e.g. a labels header on an images file. Replace the file "
+                            "with an original copy.")
         raise DataError(f"{path}: the header declares {described} values ({expected:,} bytes of "
                         f"data) but the file holds {held}; it is truncated or damaged.")
     # astype copies into native byte order, so the result is writable and fast to use.
