@@ -137,6 +137,9 @@ def flatten_and_scale(images, *, dtype=np.float32):
     if not _is_float_dtype(dtype):
         raise ConfigError(f"flatten_and_scale: dtype must be a float type such as np.float32, "
                           f"got {dtype!r}.")
+    if len(images) == 0:
+        raise ShapeError(f"flatten_and_scale: the batch is empty (shape {images.shape}); pass at "
+                         "least one image (check the slice or filter that produced it).")
     return images.reshape(len(images), -1).astype(dtype) / np.asarray(255, dtype=dtype)
 
 

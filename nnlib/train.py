@@ -84,8 +84,16 @@ def evaluate(model, X, y, *, batch_size=1024):
 
     Returns (loss: float, acc: float or None); acc is None for mse models.
     """
+    if not hasattr(model, "forward") or not hasattr(model, "loss_name"):
+        raise ConfigError(f"evaluate: model must be an nnlib MLP, got {type(model).__name__}.")
     loss_fn = LOSSES[model.loss_name]
     total, correct, n = 0.0, 0, len(X)
+    if n == 0:
+        raise ShapeError("evaluate: X is empty (0 examples); there is nothing to evaluate. "
+                         "Check the split or filter that produced it.")
+    if len(y) != n:
+        raise ShapeError(f"evaluate: X has {n} examples but y has {len(y)} labels; pass the "
+                         "labels that belong to X (one per row).")
     for idx in minibatches(n, batch_size=batch_size):
         out = model.forward(X[idx])
         total += loss_fn(out, y[idx])[0] * len(idx)
@@ -138,6 +146,12 @@ def fit(model, X, y, *, epochs, batch_size, lr=None, optimizer="sgd", val=None, 
     Warns:
         UnscaledInputWarning when X looks like raw 0-255 pixels.
     """
+    if not all(hasattr(model, a) for a in ("params", "forward", "loss", "loss_name")):
+        raise ConfigError(f"fit: model must be an nnlib MLP (with params, forward, loss), got "
+                          f"{type(model).__name__}; e.g. model = MLP((784, 100, 10)).")
+    if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer))
+                             or seed < 0):
+        raise ConfigError(f"fit: seed must be a whole number >= 0 (or None), got {seed!r}; e.g. seed=0.")
     X, y = _check_data(model, X, y, names=("X", "y"))
     _whole(epochs, "fit: epochs", minimum=1, example="epochs=5")
     _check_batch_size(batch_size, len(X))

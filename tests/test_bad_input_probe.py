@@ -154,3 +154,36 @@ def test_gzip_of_nothing_is_named(tmp_path):
     path.write_bytes(gzip.compress(b""))
     with pytest.raises(DataError, match=r"gzip file whose content is empty \(0 bytes once decompressed\)"):
         data.read_idx(path)
+
+
+# --- N8: raw errors that are now clear ----------------------------------------------
+
+from nnlib import MLP, seeding, train  # noqa: E402
+from nnlib.errors import ShapeError  # noqa: E402
+
+
+@pytest.mark.parametrize("n", [-1, "abc", 2**40, 1.5, True])
+def test_seed_refuses_what_numpy_cannot_take(n):
+    with pytest.raises(ConfigError, match=r"seed: n must be a whole number from 0 to 2\*\*32 - 1"):
+        seeding.seed(n)
+
+
+def test_flatten_and_scale_of_an_empty_batch():
+    with pytest.raises(ShapeError, match="the batch is empty"):
+        data.flatten_and_scale(np.zeros((0, 28, 28), np.uint8))
+
+
+@pytest.mark.parametrize("X, y, says", [(np.ones((5, 4)), np.zeros(3, int), "X has 5 examples but y has 3"),
+                                        (np.ones((0, 4)), np.zeros(0, int), "X is empty")])
+def test_evaluate_mismatched_or_empty(X, y, says):
+    with pytest.raises(ShapeError, match=says):
+        train.evaluate(MLP((4, 3, 2), seed=0), X, y)
+
+
+@pytest.mark.parametrize("kwargs, says", [({"model": None}, "model must be an nnlib MLP"),
+                                          ({"seed": "x"}, "seed must be a whole number")])
+def test_fit_refuses_a_missing_model_or_a_bad_seed(kwargs, says):
+    args = {"model": MLP((4, 3, 2), seed=0), "seed": 0} | kwargs
+    with pytest.raises(ConfigError, match=says):
+        train.fit(args["model"], np.ones((4, 4)), np.zeros(4, int), epochs=1, batch_size=2,
+                  lr=0.1, seed=args["seed"], progress=False)
