@@ -180,8 +180,11 @@ def check(path: Path, *, timeout: int = DEFAULT_TIMEOUT_S, solutions: Path = REP
             else:
                 failing += 1
                 first = error.splitlines()[0] if error else "the test cell did not finish"
+                unanswered = ("is not answered yet", "You have not set", "You have not defined")
                 if first.startswith("NotImplementedError"):
                     first = "not answered yet (your answer cell still raises NotImplementedError)"
+                elif any(mark in first for mark in unanswered):  # checks.answer's message
+                    first = "not answered yet: " + first.split(": ", 1)[-1]
                 lines.append(f"  ✘ {solution_id}: {first[:200]}")
         for gid in (solution_id, test_id):
             if gid in notes:
