@@ -9,7 +9,7 @@ Softmax is not elementwise; its stable form is ``nnlib.losses.softmax``.
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, DTypeError
 from .layers import ACTIVATIONS
 
 NAMES = ("sigmoid", "tanh", "relu")
@@ -23,7 +23,16 @@ def _check_name(name, where):
 
 def _as_float(x):
     x = np.asarray(x)
-    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    if np.issubdtype(x.dtype, np.floating):
+        return x
+    try:
+        if x.dtype.kind in "USc":  # text ('1.5' too) and complex are refused, not converted
+            raise TypeError
+        return x.astype(np.float64)
+    except (TypeError, ValueError):
+        raise DTypeError(f"activations: x must hold real numbers, got an array of dtype {x.dtype} "
+                         f"(e.g. {x.ravel()[:1].tolist()}); convert it first, e.g. "
+                         "np.asarray(x, dtype=float).") from None
 
 
 def value(x, *, name):

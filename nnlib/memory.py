@@ -135,6 +135,7 @@ def human_bytes(n, *, units="both", digits=2):
     n = _check_count(n, "number of bytes", minimum=0)
     if units not in ("si", "binary", "both"):
         raise ConfigError(f"units must be 'si', 'binary' or 'both', got {units!r}.")
+    digits = _check_count(digits, "human_bytes: digits (decimal places)", minimum=0)
     si = _scaled(n, 1000, _SI_UNITS, digits)
     binary = _scaled(n, 1024, _BINARY_UNITS, digits)
     if units == "si":

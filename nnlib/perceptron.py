@@ -16,9 +16,11 @@ truth tables of logic gates and a seeded, linearly separable point cloud.
 Nothing runs at import time.
 """
 
+import numbers
+
 import numpy as np
 
-from .errors import ConfigError, LabelError, ShapeError
+from .errors import ConfigError, DTypeError, LabelError, NonFiniteError, ShapeError
 
 GATES = {
     # Truth tables over the inputs (0,0), (0,1), (1,0), (1,1), in that order.
@@ -35,8 +37,18 @@ def step(z):
     return (np.asarray(z) > 0).astype(np.int64)
 
 
+def _as_float(a, name):
+    """``a`` as a float64 array, or a DTypeError naming the argument (text, objects...)."""
+    try:
+        return np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DTypeError(f"perceptron: {name} must hold numbers, got values of type "
+                         f"{np.asarray(a).dtype} ({exc}); convert it first, e.g. "
+                         f"np.asarray({name}, dtype=float).") from None
+
+
 def _check_xwb(X, w, b):
-    X, w = np.asarray(X, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    X, w = _as_float(X, "X"), _as_float(w, "w")
     if w.ndim != 1:
         raise ShapeError(f"perceptron: w must be 1-D (D,), got shape {w.shape}.")
     if X.ndim not in (1, 2) or X.shape[-1] != w.shape[0]:
@@ -45,7 +57,7 @@ def _check_xwb(X, w, b):
         )
     if np.ndim(b) != 0:
         raise ShapeError(f"perceptron: b must be a scalar, got shape {np.shape(b)}.")
-    return X, w, float(b)
+    return X, w, float(_as_float(b, "b"))
 
 
 def net_input(X, w, b):
@@ -81,6 +93,9 @@ def perceptron_update(w, b, x, y, *, lr=1.0):
     x, w, b = _check_xwb(x, w, b)
     if x.ndim != 1:
         raise ShapeError(f"perceptron_update: x must be one example of shape (D,), got {x.shape}.")
+    if np.ndim(y) != 0:
+        raise ShapeError(f"perceptron_update: y must be ONE label (0 or 1), got an array of shape "
+                         f"{np.shape(y)}; pass y[i], not y[i:i+1] or the whole y.")
     if y not in (0, 1):
         raise LabelError(f"perceptron_update: y must be 0 or 1, got {y!r}.")
     error = int(y) - int(step(x @ w + b))  # +1: should have fired, -1: should not have, 0: correct
@@ -109,12 +124,20 @@ def train_perceptron(X, y, *, lr=1.0, epochs=100, seed=None, record_every=1, w0=
         errors_per_epoch: (epochs_run,) points misclassified by the weights at the end of each epoch.
         history: list of dicts {"update", "epoch", "w", "b"} (the snapshots).
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = _as_float(X, "X")
     if X.ndim != 2:
         raise ShapeError(f"train_perceptron: X must be 2-D (N, D), got shape {X.shape}.")
+    bad = ~np.isfinite(X).all(axis=1)
+    if bad.any():
+        # NaN compares False with everything, so step() never fires on it and the rule
+        # would stop with converged=True on rows it never really classified.
+        raise NonFiniteError(f"train_perceptron: X holds NaN or infinite values in "
+                             f"{int(bad.sum())} row(s), first {np.flatnonzero(bad)[:5].tolist()}; "
+                             "fix or drop them, e.g. keep = np.isfinite(X).all(axis=1).")
     y = _check_labels(y, len(X))
-    if lr <= 0:
-        raise ConfigError(f"train_perceptron: lr must be positive, got {lr}.")
+    if (isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real)
+            or not np.isfinite(lr) or lr <= 0):
+        raise ConfigError(f"train_perceptron: lr must be positive (a finite number), got {lr!r}.")
     if int(epochs) != epochs or epochs < 1:
         raise ConfigError(f"train_perceptron: epochs must be a positive integer, got {epochs}.")
     if int(record_every) != record_every or record_every < 1:

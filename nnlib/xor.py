@@ -19,6 +19,8 @@ weight stacked along a leading seed axis, e.g. ``W1`` shaped (S, 2, H), so
 Nothing runs at import time.
 """
 
+import numbers
+
 import numpy as np
 
 from .errors import ConfigError, ShapeError
@@ -40,11 +42,35 @@ def _sigmoid(x):
         return 1.0 / (1.0 + np.exp(-x))
 
 
+def _check_seed(seed, where):
+    # NumPy's legacy RandomState takes whole numbers in [0, 2**32); a float such as 1.7
+    # would be truncated to another seed by int(), so it is refused, not converted.
+    if (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral)
+            or not 0 <= seed < 2**32):
+        raise ConfigError(f"{where}: each seed must be a whole number from 0 to 2**32 - 1 (NumPy's "
+                          f"legacy generator takes no other), got {seed!r}; e.g. seeds=range(10).")
+    return int(seed)
+
+
+def _check_seeds(seeds):
+    if isinstance(seeds, (str, bytes)) or (np.isscalar(seeds) and not isinstance(seeds, numbers.Number)):
+        raise ConfigError(f"seeds must be an integer or a non-empty collection of integers, got "
+                          f"{seeds!r}; e.g. seeds=range(10).")
+    if np.ndim(seeds) > 1:
+        raise ConfigError(f"seeds must be 1-D, got shape {np.shape(seeds)}.")
+    items = [seeds] if np.ndim(seeds) == 0 else list(seeds)
+    if not items:
+        raise ConfigError("seeds must be a non-empty 1-D collection of integers, got none; "
+                          "e.g. seeds=range(10).")
+    return np.array([_check_seed(s, "seeds") for s in items], dtype=np.int64)
+
+
 def _check_config(*, hidden, lr, epochs, init):
     if isinstance(hidden, (bool, np.bool_)) or not isinstance(hidden, (int, np.integer)) or hidden < 1:
         raise ConfigError(f"hidden must be a positive integer, got {hidden!r}.")
-    if not lr > 0:
-        raise ConfigError(f"lr must be positive, got {lr!r}.")
+    if (isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real)
+            or not np.isfinite(lr) or not lr > 0):
+        raise ConfigError(f"lr must be positive (a finite number), got {lr!r}; e.g. lr=0.1.")
     if int(epochs) != epochs or epochs < 0:
         raise ConfigError(f"epochs must be a non-negative integer, got {epochs!r}.")
     if init not in INITS:
@@ -66,7 +92,7 @@ def article_init(seed, *, hidden=2, bias=False, init="article"):
     Returns dict W1 (2, H), W2 (H,), b1 (H,) or None, b2 scalar array () or None (float64).
     """
     _check_config(hidden=hidden, lr=1.0, epochs=0, init=init)
-    rs = np.random.RandomState(int(seed))
+    rs = np.random.RandomState(_check_seed(seed, "article_init"))
     scale = (lambda u: u) if init == "article" else (lambda u: 2.0 * u - 1.0)
     W1 = scale(rs.uniform(size=(2, hidden)))
     W2 = scale(rs.uniform(size=(hidden, 1)))[:, 0]
@@ -84,6 +110,10 @@ def xor_forward(X, params):
     b2 ()/(S,) or None. Returns (hidden, output): (N, H), (N,) for one network,
     (S, N, H), (S, N) for S networks.
     """
+    missing = [k for k in ("W1", "W2") if not hasattr(params, "get") or params.get(k) is None]
+    if missing:
+        raise ConfigError(f"xor_forward: params lacks {' and '.join(missing)}; pass a dict with "
+                          "W1 and W2 (b1, b2 optional), e.g. the one article_init returns.")
     X = np.asarray(X, dtype=np.float64)
     W1, W2 = np.asarray(params["W1"]), np.asarray(params["W2"])
     if X.ndim != 2 or X.shape[1] != 2:
@@ -194,9 +224,7 @@ def run_xor_grid(*, seeds, hidden=(2, 3, 4), bias=(False, True), lr=0.1, epochs=
     for h in hidden:  # checked before any int(): 2.5 must be refused, not truncated to 2
         _check_config(hidden=h, lr=lr, epochs=epochs, init=init)
     hidden = [int(h) for h in hidden]
-    seeds = np.array([seeds] if np.isscalar(seeds) else list(seeds), dtype=np.int64)
-    if seeds.ndim != 1 or seeds.size == 0:
-        raise ConfigError("seeds must be a non-empty 1-D collection of integers.")
+    seeds = _check_seeds(seeds)
     if int(record_every) != record_every or record_every < 1:
         raise ConfigError(f"record_every must be a positive integer, got {record_every!r}.")
     configs = [(b, h) for b in bias for h in hidden]
