@@ -77,7 +77,7 @@ def collect_and_grade(hub: LocalHub, chapter: str) -> str:
         ("collect", chapter),
         ("autograde", chapter, "--force"),
         ("generate_feedback", chapter, "--force"),
-        ("release_feedback", chapter, "--force"),
+        ("release_feedback", chapter),
     ])
 
 
