@@ -477,6 +477,9 @@ def naive_layer_outputs(sizes, *, batch, optimizer="sgd", dtype="float32", train
     e, p = itemsize(dtype), param_count(sizes)
     if not training:
         return (p + batch * sum(sizes)) * e
+    if optimizer not in OPTIMIZERS:
+        raise ConfigError(f"naive_layer_outputs: optimizer must be one of {OPTIMIZERS}, got "
+                          f"{optimizer!r}.")
     state = {"sgd": 0, "momentum": 1, "adam": 2}[optimizer] * p
     return (2 * p + state + batch * sum(sizes)) * e
 
@@ -484,6 +487,10 @@ def naive_layer_outputs(sizes, *, batch, optimizer="sgd", dtype="float32", train
 def naive_sum(report):
     """Parameters + gradients + optimizer state + saved bytes, all at once (for a training
     ``MemoryReport``); for an inference report: parameters + the layer outputs' bytes."""
+    if not isinstance(report, MemoryReport):
+        raise ConfigError(f"naive_sum: report must be the MemoryReport that step_memory or "
+                          f"inference_memory returns, got {type(report).__name__}; e.g. "
+                          "naive_sum(step_memory((784, 100, 10), batch=64)).")
     pers = report.persistent
     if report.optimizer is None:
         return pers["parameters"] + report.batch * sum(report.sizes) * itemsize(report.dtype)

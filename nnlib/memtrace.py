@@ -26,16 +26,30 @@ import numpy as np
 
 from .errors import ConfigError
 from .liveness import ACTIVATIONS, OPTIMIZERS
+from .memory import _check_count, _check_sizes
 
 _NP_DOMAIN = np.lib.tracemalloc_domain
 
 
 def random_batch(sizes, batch, seed=0):
     """(X float32 (batch, sizes[0]) in [0, 1), y int64 (batch,)): a stand-in batch."""
+    sizes, batch = _check_sizes_batch(sizes, batch, "random_batch")
     rng = np.random.default_rng(seed)
     X = rng.random((batch, sizes[0]), dtype=np.float32)
     y = rng.integers(0, sizes[-1], size=batch).astype(np.int64)
     return X, y
+
+
+def _check_sizes_batch(sizes, batch, where):
+    """sizes as ints and batch as an int >= 1: an empty batch has no peak worth reporting."""
+    try:
+        sizes = _check_sizes(sizes)
+        if batch is not None:
+            batch = _check_count(batch, "batch", minimum=1)
+    except ConfigError as exc:
+        example = "sizes=(784, 100, 10)" + ("" if batch is None else ", batch=64")
+        raise ConfigError(f"{where}: {exc} e.g. {example}.") from None
+    return sizes, batch
 
 
 def _check(optimizer, activation):
@@ -76,6 +90,7 @@ def measure_nnlib_step(sizes, *, batch, optimizer="sgd", activation="relu", seed
     from .optim import make_optimizer
 
     _check(optimizer, activation)
+    sizes, batch = _check_sizes_batch(sizes, batch, "measure_nnlib_step")
     lr = 1e-3 if optimizer == "adam" else 0.01
     # A throwaway step first: lazy imports and caches must not land in the trace.
     warm = MLP(sizes, activation=activation, seed=seed)
@@ -116,6 +131,7 @@ def measure_nnlib_inference(sizes, *, batch=1, activation="relu", seed=0):
     from .model import MLP
 
     _check(None, activation)
+    sizes, batch = _check_sizes_batch(sizes, batch, "measure_nnlib_inference")
     warm = MLP(sizes, activation=activation, seed=seed)
     warm.forward(random_batch(sizes, batch, seed)[0])
     del warm
@@ -143,6 +159,7 @@ def torch_mlp(sizes, *, activation="relu", seed=0):
     import torch
 
     _check(None, activation)
+    sizes, _ = _check_sizes_batch(sizes, None, "torch_mlp")
     act = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid}[activation]
     torch.manual_seed(seed)
     layers = []
@@ -237,6 +254,7 @@ def measure_torch_step(sizes, *, batch, optimizer="sgd", activation="relu", seed
     from torch.profiler import record_function
 
     _check(optimizer, activation)
+    sizes, batch = _check_sizes_batch(sizes, batch, "measure_torch_step")
     net = torch_mlp(sizes, activation=activation, seed=seed)
     opt = torch_optimizer(optimizer, net.parameters())
     Xn, yn = random_batch(sizes, batch, seed)
@@ -267,6 +285,7 @@ def measure_torch_inference(sizes, *, batch=1, activation="relu", seed=0):
     import torch
     from torch.profiler import record_function
 
+    sizes, batch = _check_sizes_batch(sizes, batch, "measure_torch_inference")
     net = torch_mlp(sizes, activation=activation, seed=seed)
     X = torch.from_numpy(random_batch(sizes, batch, seed)[0].copy())
 
