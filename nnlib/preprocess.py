@@ -19,6 +19,8 @@ mass at pixel (14, 14) of its 28 x 28 field (``size // 2``; the mean over the
 test set is (13.99, 14.01)), so ``center_by_mass`` does the same. NumPy only.
 """
 
+import numbers
+
 import numpy as np
 
 from .errors import ConfigError, DataError, DTypeError, NonFiniteError, ShapeError
@@ -150,11 +152,21 @@ def resize(image, shape):
     return _area_matrix(image.shape[0], rows) @ image @ _area_matrix(image.shape[1], cols).T
 
 
+def _whole(value, name, where, *, minimum):
+    """``value`` as an int >= minimum, or a ConfigError naming the argument (1.5, '3', True)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+            or (minimum is not None and value < minimum):
+        bound = "" if minimum is None else f" >= {minimum}"
+        raise ConfigError(f"{where}: {name} must be a whole number{bound}, got {value!r}.")
+    return int(value)
+
+
 def fit_in_box(image, *, box=20, threshold=0.0):
     """Crop to the ink and resize so the longer side is ``box`` pixels, keeping the aspect ratio.
 
     ``image`` has bright ink on a dark background, in [0, 1]. Returns (h, w), max(h, w) == box.
     """
+    box = _whole(box, "box (the digit's longer side, in pixels)", "fit_in_box", minimum=1)
     top, bottom, left, right = bounding_box(image, threshold=threshold)
     crop = check_image(image)[top:bottom, left:right]
     h, w = crop.shape
@@ -179,6 +191,7 @@ def center_by_mass(image, *, size=28):
     is rounded to whole pixels and limited so that the whole image stays
     inside the field.
     """
+    size = _whole(size, "size (the field's side, in pixels)", "center_by_mass", minimum=1)
     image = check_image(image)
     h, w = image.shape
     if h > size or w > size:
@@ -198,7 +211,11 @@ def shift(images, dy, dx):
 
     Used to simulate off-centre digits; ink pushed past the edge is lost.
     """
+    dy = _whole(dy, "dy (pixels down; negative moves up)", "shift", minimum=None)
+    dx = _whole(dx, "dx (pixels right; negative moves left)", "shift", minimum=None)
     images = np.asarray(images)
+    if images.ndim < 2:
+        raise ShapeError(f"shift: images must be (..., H, W), got shape {images.shape}.")
     out = np.zeros_like(images)
     h, w = images.shape[-2:]
     src_r, dst_r = slice(max(0, -dy), min(h, h - dy)), slice(max(0, dy), min(h, h + dy))
@@ -217,6 +234,14 @@ def preprocess_digit(image, *, invert_ink="auto", max_value=None, box=20, size=2
     """
     if invert_ink not in ("auto", True, False):
         raise ConfigError(f"invert_ink must be 'auto', True or False, got {invert_ink!r}.")
+    # Checked here, before any work, so the message names box/size, not a helper deep inside.
+    size = _whole(size, "size (the output field's side, 28 for MNIST)", "preprocess_digit",
+                  minimum=1)
+    box = _whole(box, "box (the digit's longer side inside the field, 20 for MNIST)",
+                 "preprocess_digit", minimum=1)
+    if box > size:
+        raise ConfigError(f"preprocess_digit: box={box} is larger than size={size}; the digit "
+                          "must fit inside the field, e.g. box=20, size=28 as in MNIST.")
     unit = to_unit_range(image, max_value=max_value)
     flip = ink_is_dark(unit) if invert_ink == "auto" else invert_ink
     ink = invert(unit) if flip else unit
