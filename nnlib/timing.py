@@ -134,9 +134,9 @@ class Timing:
         return f"{counts} threads" if counts else ""
 
 
-def _check_int(value, *, what, minimum):
+def _check_int(value, *, what, minimum, where="benchmark"):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"benchmark: {what} must be an integer >= {minimum}, got {value!r}.")
+        raise ConfigError(f"{where}: {what} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
 
 
@@ -289,7 +289,8 @@ def set_blas_threads(n):
     For a setting that spans several notebook cells; within one block prefer
     :func:`limit_threads`, which restores the count by itself.
     """
-    n = _check_int(n, what="threads", minimum=1)
+    n = _check_int(n, what="n (the number of BLAS threads)", minimum=1,
+                   where="set_blas_threads")
     tpc = _threadpoolctl()
     if tpc is not None:
         old = blas_threads()[0]
@@ -312,7 +313,7 @@ def limit_threads(n):
     controlled (neither threadpoolctl nor NumPy's bundled OpenBLAS found).
     Comparing two implementations is only fair with the same thread count.
     """
-    n = _check_int(n, what="threads", minimum=1)
+    n = _check_int(n, what="n (the number of threads)", minimum=1, where="limit_threads")
     torch = sys.modules.get("torch")
     old_torch = torch.get_num_threads() if torch is not None else None
     old_blas = set_blas_threads(n)
@@ -358,7 +359,7 @@ def benchmark_torch(fn, *args, repeat=5, min_time=0.05, num_threads=None, label=
 
     repeat, _, _ = _check_benchmark_args("benchmark_torch", fn, repeat=repeat, min_time=min_time)
     threads = torch.get_num_threads() if num_threads is None else _check_int(
-        num_threads, what="num_threads", minimum=1)
+        num_threads, what="num_threads", minimum=1, where="benchmark_torch")
     timer = Timer(stmt="fn(*args)", globals={"fn": fn, "args": args}, num_threads=threads,
                   label=str(label) or None)
     m = timer.blocked_autorange(min_run_time=min_time)
@@ -443,6 +444,7 @@ class CPUStream:
     def __init__(self):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nnlib-cpu-stream")
         self._last = None
+        self._closed = False
         self._lock = threading.Lock()
 
     def submit(self, fn, *args):
@@ -450,6 +452,10 @@ class CPUStream:
         if not callable(fn):
             raise TypeError(f"CPUStream.submit: fn must be callable, got {type(fn).__name__}.")
         with self._lock:
+            if self._closed:
+                raise RuntimeError("CPUStream.submit: this stream is closed (close() was called, "
+                                   "or its 'with' block ended); make a new one, e.g. "
+                                   "with CPUStream() as stream: stream.submit(fn).")
             self._last = self._pool.submit(fn, *args)
             return self._last
 
@@ -461,6 +467,8 @@ class CPUStream:
             last.result()      # one worker runs calls in order: the last one finishes last
 
     def close(self):
+        with self._lock:
+            self._closed = True
         self._pool.shutdown(wait=True)
 
     def __enter__(self):
