@@ -2,18 +2,14 @@
 
 nbval lets a cell tagged `raises-exception` pass even when it does not raise.
 In a blank chapter that tag marks an unsolved exercise's test cell (added by
-tools/make_chapters.py), so a tagged cell that runs cleanly is a test that
+primer/authoring/release.py), so a tagged cell that runs cleanly is a test that
 cannot fail. Untagged cells that raise already fail under nbval; with this
 hook a tagged cell that does not raise fails too, so the blank chapters need
 no second execution of their own.
 """
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "tools"))
-from make_chapters import RAISES_TAG  # noqa: E402
+from primer.authoring.release import RAISES_TAG
 
 
 def _tagged_but_clean(item) -> bool:

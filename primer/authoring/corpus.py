@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The wrong-answer corpus: plausible mistakes that every visible test must catch.
 
 usage: wrong_answers.py [NN_name ...]
@@ -24,8 +23,8 @@ the solution's whole test cell, hidden tests included (that is what nbgrader awa
 points for), and the reference runs again after every answer,
 so a mistake that damaged the kernel's state shows up as a failing reference
 instead of passing for a caught answer. Narrative cells run once, as students
-run them (narrative never reads an exercise's names). tests/test_wrong_answers_caught.py
-runs this for every notebook; tests/test_nbgrader_roundtrip.py grades batch 1
+run them (narrative never reads an exercise's names). tests/authoring/test_wrong_answers_caught.py
+runs this for every notebook; tests/grading/test_nbgrader_roundtrip.py grades batch 1
 (the first wrong answer of every exercise) with nbgrader itself, to show that a
 failed visible test costs the points. This command prints each verdict.
 """
@@ -39,10 +38,10 @@ from pathlib import Path
 
 import nbformat
 import yaml
-from make_chapters import RAISES_TAG
-from make_chapters import nbgrader_meta as meta
+from primer.authoring.release import RAISES_TAG
+from primer.authoring.release import nbgrader_meta as meta
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CORPUS_DIR = REPO / "tests" / "wrong_answers"
 MIN_WRONG = 8
 MIN_CORRECT = 2
@@ -263,7 +262,7 @@ def verdict(answer: WrongAnswer, passed: bool, error: str) -> str:
 
 def corpus_run(stem: str, *, repo: Path = REPO, timeout: int = 300) -> list[tuple[str, str]]:
     """Check a notebook's whole corpus in one kernel: [(label, problem or '')]."""
-    from execute_notebooks import run_notebook
+    from primer.authoring.execute import run_notebook
 
     chapter = nbformat.read(repo / "chapters" / f"{stem}.ipynb", as_version=4)
     solution = nbformat.read(repo / "solutions" / f"{stem}.ipynb", as_version=4)
@@ -274,7 +273,6 @@ def corpus_run(stem: str, *, repo: Path = REPO, timeout: int = 300) -> list[tupl
 
 
 def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(REPO / "tools"))
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stems", nargs="*", help="notebook names such as 02_activation_functions (default: all)")
     args = parser.parse_args(argv)

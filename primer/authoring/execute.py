@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Execute solution notebooks so that their stored outputs are current.
 
 usage: execute_notebooks.py [--inplace] PATH...
@@ -61,7 +60,7 @@ def strip_volatile_metadata(nb: nbformat.NotebookNode) -> None:
             cell.metadata.pop(key, None)
 
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 KERNEL_CELL_FILE = re.compile(r"/tmp/ipykernel_\d+/\d+\.py")
 
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print the salted hash that a visible test compares a numeric answer with.
 
 usage: hash_answer.py --salt GRADE_ID [--sig N] VALUE

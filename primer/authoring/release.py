@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Generate the student release (chapters/) from the solution notebooks (solutions/).
 
 usage: make_chapters.py SRC DST [--check]
 
 DST is the release: generated, committed, never a place where students work
-(they work in their own copy, see tools/workspace.py). Every SRC/**.ipynb
+(they work in their own copy, see primer/student/workspace.py). Every SRC/**.ipynb
 becomes a student notebook at the same relative path and other files (images)
 are copied. A notebook in DST is deleted only if it was generated (it carries
 the release mark in its metadata) and its source is gone; nothing else in DST
@@ -51,7 +50,7 @@ from nbgrader.preprocessors import (
     LockCells,
 )
 
-from execute_notebooks import strip_volatile_metadata
+from primer.authoring.execute import strip_volatile_metadata
 
 RAISES_TAG = "raises-exception"
 CHECK_OUTPUT_MARKER = "NBVAL_CHECK_OUTPUT"
@@ -240,7 +239,7 @@ def cell_problems(cell) -> list[str]:
     if checks_output(cell.source) and (meta.get("grade") or meta.get("solution")):
         problems.append(f"{CHECK_OUTPUT_MARKER} in an nbgrader cell: its output differs while unsolved")
     if checks_output(cell.source) and cell.get("execution_count") is None:
-        problems.append(f"{CHECK_OUTPUT_MARKER} cell was never executed: run tools/execute_notebooks.py --inplace")
+        problems.append(f"{CHECK_OUTPUT_MARKER} cell was never executed: run primer/authoring/execute.py --inplace")
     if is_test_cell(cell):
         problems += test_cell_problems(cell.source)
     return problems

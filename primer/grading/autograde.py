@@ -1,4 +1,4 @@
-"""What tools/grade.py adds to nbgrader: checks before grading, repair of deleted
+"""What primer/grading/grade.py adds to nbgrader: checks before grading, repair of deleted
 cells, and an executor that survives crashes, timeouts and exits.
 
 nbgrader does the rest: the gradebook, restoring edited test cells (by
@@ -18,9 +18,9 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Dict, Integer, Unicode
 
-import sandbox
-from make_chapters import RELEASE_MARK
-from make_chapters import nbgrader_meta as meta
+from primer.grading import sandbox
+from primer.authoring.release import RELEASE_MARK
+from primer.authoring.release import nbgrader_meta as meta
 
 
 class Rejected(ValueError):

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Grade a class: a folder of submissions of one chapter -> grades.csv and feedback.
 
 usage: grade.py CHAPTER SUBMISSIONS [--out DIR] [--jobs N] [--timeout S]
@@ -9,9 +8,9 @@ learning-management system's bulk download gives (a folder of .ipynb files,
 one per student, named by student) or nbgrader's submitted/<student>/<assignment>/
 layout. Submissions are never modified: each is copied into a temporary
 nbgrader course built from solutions/, where nbgrader restores edited test
-cells and grades. Added here (tools/grading.py): deleted test cells are put back
+cells and grades. Added here (primer/grading/autograde.py): deleted test cells are put back
 and graded, a crash, timeout or exit costs only the exercises that depend on
-it, every row has a reason, each kernel runs boxed (tools/sandbox.py) in its
+it, every row has a reason, each kernel runs boxed (primer/grading/sandbox.py) in its
 own scratch folder, and huge outputs are truncated.
 
 Writes DIR/grades.csv (atomically; the same submissions give the same file) and
@@ -38,11 +37,10 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import grading  # noqa: E402
-import sandbox  # noqa: E402
-from wrong_answers import autograded_exercises  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.grading import autograde as grading  # noqa: E402
+from primer.grading import sandbox  # noqa: E402
+from primer.authoring.corpus import autograded_exercises  # noqa: E402
 
 TIMESTAMP = "2026-01-01 00:00:00.000000 UTC"
 
@@ -78,7 +76,7 @@ def chapter_points(chapter: str) -> dict[str, float]:
 
 def release_notebook(chapter: str) -> nbformat.NotebookNode:
     """The student release of the chapter, generated from solutions/ as chapters/ is."""
-    from make_chapters import render_notebook
+    from primer.authoring.release import render_notebook
     path = REPO / "solutions" / f"{chapter}.ipynb"
     return nbformat.reads(render_notebook(path, str(path)).decode("utf-8"), as_version=4)
 

@@ -1,7 +1,7 @@
 """Run a student's kernel in a box: its own scratch folder, resource limits, and
 (where bubblewrap is installed) no network and a read-only view of everything else.
 
-Used by tools/grade.py. What is and is not isolated is documented in
+Used by primer/grading/grade.py. What is and is not isolated is documented in
 docs/instructors.md; `describe()` says which of the two levels this machine has.
 
 - Always: the kernel's working directory is the student's scratch folder, HOME

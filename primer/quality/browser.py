@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Walk the course in a real browser: JupyterLab in headless Chromium, driven by Playwright.
 
 usage: browser_check.py [chapters|solutions ...] [--only NN_name] [--shots FOLDER]
@@ -13,7 +12,7 @@ A screenshot of each notebook goes to the shots folder (printed). The server and
 browser stop by themselves; every wait is bounded.
 
 Needs Playwright for Python and Debian's Chromium (`apt-get install chromium`); it never
-downloads a browser. tests/test_browser_*.py run it and skip, saying why, without them.
+downloads a browser. tests/quality/test_browser_*.py run it and skip, saying why, without them.
 """
 from __future__ import annotations
 
@@ -25,9 +24,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lab_server import REPO, lab_server  # noqa: E402
-from make_chapters import RAISES_TAG, nbgrader_meta  # noqa: E402
+from primer.quality.lab_server import REPO, lab_server  # noqa: E402
+from primer.authoring.release import RAISES_TAG, nbgrader_meta  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",

@@ -6,7 +6,7 @@ DL Primer chapter with a ``check``: a short Python expression evaluated with
 module evaluates a check, judges the value against the entry's verdict, and
 holds the few computations and measurements that nnlib's other modules lack.
 Nothing runs at import; measurements run only when a check calls them.
-It lives in tools/ because it checks the book, not course content.
+It lives in primer/quality/ because it checks the book, not course content.
 
 Verdict rules (``judge``), so that the registry stays true as nnlib changes:
 
@@ -28,7 +28,7 @@ import numpy as np
 
 from nnlib import memory
 
-REGISTRY = Path(__file__).resolve().parent.parent / "docs" / "claims" / "dl_primer.yaml"
+REGISTRY = Path(__file__).resolve().parents[2] / "docs" / "claims" / "dl_primer.yaml"
 # Timing checks depend on the machine and its load: CI runs them only when
 # this variable is set; their recorded values are judged every time.
 TIMING_ENV = "NNLIB_CLAIMS_TIMING"

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The README's lab command works: it starts JupyterLab and serves the course.
 
 usage: check_lab.py [--command "make lab"] [--timeout SECONDS]
@@ -17,8 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lab_server import REPO, lab_server  # noqa: E402
+from primer.quality.lab_server import REPO, lab_server  # noqa: E402
 
 
 def check(command: list[str], *, timeout: float) -> list[str]:

@@ -7,8 +7,8 @@
 The server gets its own Jupyter configuration, runtime and settings folders, so a
 test never reads or changes the user's settings and never reopens their tabs, and it
 runs in its own process group, so stopping it stops every kernel it started.
-Used by tools/check_lab.py (the README's `make lab`, on a fresh clone) and by
-tests/test_browser.py.
+Used by primer/quality/lab_check.py (the README's `make lab`, on a fresh clone) and by
+tests/quality/test_browser_*.py.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # What `make lab` installs as JupyterLab's overrides (no news pop-up, no update check).
 OVERRIDES = REPO / "jupyter" / "overrides.json"
 

@@ -10,7 +10,7 @@ $NNLIB_DATA, or from ../shared/data when it sits beside the course folder. Print
 ten slowest tests at the end.
 
 examples: primer test
-          primer test --jobs 1 -- tests/test_data.py -q
+          primer test --jobs 1 -- tests/nnlib/test_data.py -q
 Exit status: pytest's (0 all passed, 1 some failed, 2-4 usage or internal errors, 5 no tests).
 """
 from __future__ import annotations

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Check your notebook before you hand it in: which exercises pass their visible tests.
 
 usage: check_answers.py [--timeout SECONDS] NOTEBOOK [NOTEBOOK ...]
@@ -43,11 +42,10 @@ from jupyter_client import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import grading  # noqa: E402
-from execute_notebooks import KERNEL_NAME, CurrentEnvKernelSpecs, shut_down  # noqa: E402
-from wrong_answers import autograded_exercises, test_cell_outcome  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.grading import autograde as grading  # noqa: E402
+from primer.authoring.execute import KERNEL_NAME, CurrentEnvKernelSpecs, shut_down  # noqa: E402
+from primer.authoring.corpus import autograded_exercises, test_cell_outcome  # noqa: E402
 
 DEFAULT_TIMEOUT_S = 60
 PASS, FAIL, REJECTED, TIMED_OUT = 0, 1, 2, 3

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Give a student their own copy of the course, and keep it current without touching their work.
 
 usage: workspace.py RELEASE WORK

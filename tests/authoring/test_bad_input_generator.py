@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import make_chapters as mc  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.authoring import release as mc  # noqa: E402
 
 from nnlib import timing  # noqa: E402
 from nnlib.errors import ConfigError  # noqa: E402

@@ -1,4 +1,4 @@
-"""chapters/ is generated from solutions/ by tools/make_chapters.py.
+"""chapters/ is generated from solutions/ by primer/authoring/release.py.
 
 Checks that the committed chapters are current, that generation is
 deterministic and leaks nothing, and unit-tests the generator on a small
@@ -17,10 +17,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbval.plugin import find_comment_markers
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import make_chapters as mc  # noqa: E402
-from execute_notebooks import run_notebook  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.authoring import release as mc  # noqa: E402
+from primer.authoring.execute import run_notebook  # noqa: E402
 
 SOLUTIONS, CHAPTERS = REPO / "solutions", REPO / "chapters"
 SOLUTION_NOTEBOOKS = [SOLUTIONS / p for p in mc.tree_files(SOLUTIONS) if p.suffix == ".ipynb"]
@@ -138,7 +137,7 @@ def test_generator_is_deterministic(tmp_path, fixture_path):
     (src / "img").mkdir()
     (src / "img" / "figure.png").write_bytes(b"\x89PNG fake")
     runs = [
-        subprocess.Popen([sys.executable, str(REPO / "tools" / "make_chapters.py"), str(src), str(tmp_path / seed)],
+        subprocess.Popen([sys.executable, "-m", "primer", "release", str(src), str(tmp_path / seed)],
                          env=os.environ | {"PYTHONHASHSEED": seed}, stderr=subprocess.PIPE, text=True)
         for seed in ("1", "2")
     ]
@@ -436,7 +435,7 @@ def test_dst_that_is_a_file_is_reported(tmp_path, fixture_path, capsys):
 
 def test_stored_outputs_hold_no_machine_paths(monkeypatch):
     """execute_notebooks scrubs this machine's paths; the committed notebooks must not hold any."""
-    import execute_notebooks as ex
+    from primer.authoring import execute as ex
     monkeypatch.setenv("NNLIB_DATA", "/srv/data")
     nb = fixture_notebook()
     nb.cells[1].outputs = [stdout(f"/srv/data/mnist and {ex.REPO}/x and /tmp/ipykernel_12/345.py:1: W\n")]
@@ -444,13 +443,13 @@ def test_stored_outputs_hold_no_machine_paths(monkeypatch):
     assert nb.cells[1].outputs[0].text == "$NNLIB_DATA/mnist and <course>/x and <cell>:1: W\n"
     for path in SOLUTION_NOTEBOOKS:
         text = path.read_text(encoding="utf-8")
-        assert "/tmp/ipykernel_" not in text and str(REPO) not in text, f"{path.name}: run tools/execute_notebooks.py"
+        assert "/tmp/ipykernel_" not in text and str(REPO) not in text, f"{path.name}: run primer/authoring/execute.py"
 
 
 def test_stored_widget_outputs_are_a_plain_note():
     """A stored widget view needs the kernel that made it: in a static view it shows as
     "Error displaying widget" or as the raw `interactive(children=...)` repr."""
-    import execute_notebooks as ex
+    from primer.authoring import execute as ex
     nb = fixture_notebook()
     nb.cells[1].outputs = [new_output("display_data", {"text/plain": "interactive(children=(IntSlider(value=1),))",
                                                        ex.WIDGET_VIEW_MIME: {"model_id": "abc"}})]
@@ -469,6 +468,6 @@ def test_stored_widget_outputs_are_a_plain_note():
         for cell in nbformat.read(path, as_version=4).cells:
             for out in cell.get("outputs", []):
                 data = out.get("data", {})
-                assert ex.WIDGET_VIEW_MIME not in data, f"{path.name}: run tools/execute_notebooks.py"
+                assert ex.WIDGET_VIEW_MIME not in data, f"{path.name}: run primer/authoring/execute.py"
                 assert not str(data.get("text/plain", "")).startswith(("interactive(", "VBox(", "HBox(")), \
-                    f"{path.name}: a raw widget repr is stored; run tools/execute_notebooks.py"
+                    f"{path.name}: a raw widget repr is stored; run primer/authoring/execute.py"

@@ -1,4 +1,4 @@
-"""tools/execute_notebooks.run_notebook leaves no kernel process behind, in every path.
+"""primer.authoring.execute.run_notebook leaves no kernel process behind, in every path.
 
 nbclient does not shut down a kernel manager it was handed; before the fix, every
 notebook run left its kernel alive until the calling process exited.
@@ -12,9 +12,8 @@ import psutil
 import pytest
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import execute_notebooks  # noqa: E402
-from execute_notebooks import run_notebook  # noqa: E402
+from primer.authoring import execute as execute_notebooks  # noqa: E402
+from primer.authoring.execute import run_notebook  # noqa: E402
 
 
 def kernel_processes() -> set[int]:

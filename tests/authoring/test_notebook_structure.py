@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 NOTEBOOKS = sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
 # In order; each is a regular expression matched against markdown heading lines.
 SPINE = [r"# \d\d · \S", r"## Learning goals", r"## Chapter sections", r"## Exercises?\b",

@@ -12,9 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import wrong_answers as wa  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.authoring import corpus as wa  # noqa: E402
 
 NOTEBOOKS = sorted((REPO / "solutions").glob("[0-9][0-9]_*.ipynb"))
 

@@ -1,9 +1,9 @@
 """Every wrong answer in tests/wrong_answers/ fails its visible test with the message
 its entry expects, and every reference answer passes, checked in one execution of each
-student notebook (tools/wrong_answers.py, corpus_run).
+student notebook (primer/authoring/corpus.py, corpus_run).
 
 nbgrader itself grades the first wrong answer of every exercise in
-tests/test_nbgrader_roundtrip.py: a failed visible test scores zero there.
+tests/grading/test_nbgrader_roundtrip.py: a failed visible test scores zero there.
 """
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import make_chapters as mc  # noqa: E402
-import wrong_answers as wa  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.authoring import release as mc  # noqa: E402
+from primer.authoring import corpus as wa  # noqa: E402
 
 NOTEBOOKS = sorted((REPO / "solutions").glob("[0-9][0-9]_*.ipynb"))
 

@@ -1,4 +1,4 @@
-"""tools/grade.py grades a hostile class fairly, safely, and with a reason in every row.
+"""primer/grading/grade.py grades a hostile class fairly, safely, and with a reason in every row.
 
 One batch of submissions of 00_welcome (the quickest chapter) built here: each
 hostile student solved exercise 1 and put the attack in exercise 2's cell, so a
@@ -17,10 +17,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import grade  # noqa: E402
-import sandbox  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.grading import grade  # noqa: E402
+from primer.grading import sandbox  # noqa: E402
 
 CHAPTER = "00_welcome"
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -206,7 +205,7 @@ def test_rerun_is_idempotent(graded):
 
 
 def test_students_can_check_their_notebook(tmp_path, capsys):
-    import check_answers
+    from primer.student import check as check_answers
     solved, blank = tmp_path / "solved.ipynb", tmp_path / "blank.ipynb"
     solved.write_bytes(nbformat.writes(solution()).encode())
     blank.write_bytes(nbformat.writes(grade.release_notebook(CHAPTER)).encode())

@@ -1,4 +1,4 @@
-"""Through tools/grade.py (nbgrader's autograde), every chapter answered with the first
+"""Through primer/grading/grade.py (nbgrader's autograde), every chapter answered with the first
 correct alternative of every exercise (tests/wrong_answers/, `correct: true`) scores full,
 and the gradebook's maximum equals the points declared once in solutions/.
 
@@ -6,13 +6,13 @@ The submission is a real student notebook (chapters/ with the answers typed in p
 the stubs), not the solution file: so a ✔-worthy answer that is not the reference is
 shown to get every point, hidden tests included. The references themselves pass their
 hidden tests under nbval (solutions/ is executed with them). The other alternatives are
-checked against the full test cells in tests/test_wrong_answers_caught.py.
+checked against the full test cells in tests/authoring/test_wrong_answers_caught.py.
 
 Blank releases are not graded again here: nbgrader grades every blank chapter to zero in
-tests/test_nbgrader_roundtrip.py, and tools/grade.py grades a blank 00 in the hostile batch
-(tests/test_grade.py). Each notebook run costs the suite time.
+tests/grading/test_nbgrader_roundtrip.py, and primer/grading/grade.py grades a blank 00 in the hostile batch
+(tests/grading/test_grade.py). Each notebook run costs the suite time.
 
-A file of its own so that pytest-xdist runs it beside the hostile batch (tests/test_grade.py).
+A file of its own so that pytest-xdist runs it beside the hostile batch (tests/grading/test_grade.py).
 """
 from __future__ import annotations
 
@@ -23,11 +23,10 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import grade  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.grading import grade  # noqa: E402
 import nbformat  # noqa: E402
-import wrong_answers as wa  # noqa: E402
+from primer.authoring import corpus as wa  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

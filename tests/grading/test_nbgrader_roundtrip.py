@@ -4,17 +4,17 @@ All solution notebooks form one assignment in a temporary course directory
 with a sqlite gradebook. nbgrader's own release must equal chapters/ (same
 sources, same checksums), and a blank submission autogrades to zero, so that
 instructors can grade what students receive. (Every chapter's reference is
-autograded to full marks through tools/grade.py, which runs nbgrader, in
-tests/test_grade_every_chapter.py; grading it here too would cost the suite a
+autograded to full marks through primer/grading/grade.py, which runs nbgrader, in
+tests/grading/test_grade_every_chapter.py; grading it here too would cost the suite a
 run of every notebook.)
 
 The first wrong answer of every exercise (tests/wrong_answers/, see
-tools/wrong_answers.py) is graded here too, as student "wrong-1": each must fail
+primer/authoring/corpus.py) is graded here too, as student "wrong-1": each must fail
 its visible test (no ✔) with a message that names the mistake, and score less
 than full points; so a ✔ means full points. Correct alternatives get full points from
-nbgrader's autograde in tests/test_grade_every_chapter.py (through tools/grade.py), and
-every alternative passes the full test cells in tests/test_wrong_answers_caught.py. The rest of the corpus is checked in
-tests/test_wrong_answers_caught.py, one execution per notebook: every notebook
+nbgrader's autograde in tests/grading/test_grade_every_chapter.py (through primer/grading/grade.py), and
+every alternative passes the full test cells in tests/authoring/test_wrong_answers_caught.py. The rest of the corpus is checked in
+tests/authoring/test_wrong_answers_caught.py, one execution per notebook: every notebook
 run here costs the suite as much as all of those answers together.
 """
 from __future__ import annotations
@@ -32,9 +32,8 @@ from nbgrader.api import Gradebook  # noqa: E402
 from nbgrader.apps import NbGraderAPI  # noqa: E402
 from traitlets.config import Config  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import wrong_answers as wa  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.authoring import corpus as wa  # noqa: E402
 
 NOTEBOOKS = sorted((REPO / "solutions").glob("[0-9][0-9]_*.ipynb"))
 ASSIGNMENT = "dl_primer"

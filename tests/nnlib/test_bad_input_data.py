@@ -383,7 +383,7 @@ def test_killed_download_leaves_nothing_after_the_next_call(tmp_path, monkeypatc
     code = ("import nnlib.data as d; d.MNIST_MIRRORS = (%r,); d.SHA256['mnist'] = %r; "
             "d.PUBLISHED_BYTES['mnist'] = %r; d.load_mnist('test')"
             % (f"{server.url}/drip/", data.SHA256["mnist"], data.PUBLISHED_BYTES["mnist"]))
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:

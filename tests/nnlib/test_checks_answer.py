@@ -105,3 +105,4 @@ def test_forbidden_imports_the_module_it_names_and_skips_what_does_not_exist():
         with pytest.raises(checks.CheckFailed):
             colorsys.rgb_to_hsv(0.1, 0.2, 0.3)
     assert colorsys.rgb_to_hsv(0, 0, 0) == (0.0, 0.0, 0.0)
+

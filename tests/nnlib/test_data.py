@@ -27,7 +27,7 @@ from nnlib.data import PartialDatasetWarning
 from nnlib.errors import ConfigError, DataError, ShapeError
 
 # Captured at import, before the autouse fixture clears NNLIB_DATA for each test.
-SHARED = Path(os.environ.get("NNLIB_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
+SHARED = Path(os.environ.get("NNLIB_DATA") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 NAMES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
          "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
@@ -406,7 +406,7 @@ def test_class_names():
 def test_import_is_light():
     code = "import sys, nnlib.data; print(sorted({'pooch', 'requests', 'tqdm'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1], timeout=60)
+                         cwd=Path(__file__).resolve().parents[2], timeout=60)
     assert out.stdout.strip() == "[]"
 
 

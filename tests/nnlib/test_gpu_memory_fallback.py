@@ -13,7 +13,7 @@ import torch
 
 from nnlib import gpukit, memtrace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NO_GPU = not torch.cuda.is_available()
 MARK = 'gpukit.load_results("gpu_memory")'
 

@@ -16,7 +16,7 @@ from nnlib import gpukit
 from nnlib.errors import ConfigError
 
 pytest.importorskip("torch")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "gpu.py"
 
 

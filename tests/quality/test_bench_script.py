@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("torch")
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "train_step.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "train_step.py"
 
 
 def load_script():

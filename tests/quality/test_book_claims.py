@@ -1,7 +1,7 @@
 """The chapter's numbers, checked: run the claims registry and guard the errata page.
 
 A `holds` claim that stops holding fails, and so does a `wrong` claim whose
-computed value changes (tools/claims.py, judge). The perturbation tests prove the
+computed value changes (primer/quality/claims.py, judge). The perturbation tests prove the
 checks can fail. Measured claims take about 10 s in all (one short training run).
 """
 
@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("NNLIB_DATA", str(ROOT.parent / "shared" / "data"))
-sys.path.insert(0, str(ROOT / "tools"))
 
-import claims  # noqa: E402
-import make_errata  # noqa: E402
+from primer.quality import claims  # noqa: E402
+from primer.quality import errata as make_errata  # noqa: E402
 
 ENTRIES = claims.load()
 BY_ID = {e["id"]: e for e in ENTRIES}
@@ -122,7 +121,7 @@ def _measured():
 def test_errata_page_is_current():
     text = make_errata.render(ENTRIES, _measured())
     assert make_errata.ERRATA.read_text(encoding="utf-8") == text, \
-        "docs/errata.md is stale: run .venv/bin/python tools/make_errata.py"
+        "docs/errata.md is stale: run .venv/bin/primer errata"
 
 
 def test_errata_lists_every_claim_that_does_not_hold():

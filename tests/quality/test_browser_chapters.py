@@ -1,4 +1,4 @@
-"""The student release in a real browser (tools/browser_check.py): Run All in JupyterLab,
+"""The student release in a real browser (primer/quality/browser.py): Run All in JupyterLab,
 errors only in unsolved exercises and their tests, widgets rendered, maths typeset, no
 console errors, and the first slider of each notebook changes what it drives.
 
@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import browser_check  # noqa: E402
+from primer.quality import browser as browser_check  # noqa: E402
 
 pytestmark = pytest.mark.browser
 

@@ -1,7 +1,7 @@
-"""The solution notebooks in a real browser (tools/browser_check.py): Run All in JupyterLab
+"""The solution notebooks in a real browser (primer/quality/browser.py): Run All in JupyterLab
 with no error at all, and every graded test cell prints its ✔.
 
-A file of its own so that pytest-xdist runs it beside tests/test_browser_chapters.py.
+A file of its own so that pytest-xdist runs it beside tests/quality/test_browser_chapters.py.
 """
 from __future__ import annotations
 

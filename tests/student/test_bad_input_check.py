@@ -1,4 +1,4 @@
-"""Bad submissions to `make check` (tools/check_answers.py): probe 2026-12, N3.
+"""Bad submissions to `make check` (primer/student/check.py): probe 2026-12, N3.
 
 A tiny two-chapter course keeps each check to one short kernel run.
 """
@@ -14,11 +14,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import check_answers as ca  # noqa: E402
-import grading  # noqa: E402
-import make_chapters as mc  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.student import check as ca  # noqa: E402
+from primer.grading import autograde as grading  # noqa: E402
+from primer.authoring import release as mc  # noqa: E402
 
 
 def graded(cell, grade_id, *, solution=False, grade=False, locked=False, points=None):

@@ -1,4 +1,4 @@
-"""Bad input to the student workspace (`make lab`, tools/workspace.py): probe 2026-12, N4.
+"""Bad input to the student workspace (`make lab`, primer/student/workspace.py): probe 2026-12, N4.
 
 Full disk, odd files named like notebooks, unreadable release, damaged or
 missing state: never a half-written notebook, never a hang, a message that
@@ -17,9 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import workspace as ws  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.student import workspace as ws  # noqa: E402
 
 NAMES = ("00_welcome.ipynb", "03_xor.ipynb")
 
@@ -99,7 +98,7 @@ def test_odd_file_named_like_a_notebook_is_skipped_not_blocking(release, tmp_pat
     work = tmp_path / "my-work"
     work.mkdir()
     make_odd(work / NAMES[0], kind)
-    result = subprocess.run([sys.executable, str(REPO / "tools" / "workspace.py"), str(release), str(work)],
+    result = subprocess.run([sys.executable, "-m", "primer.student.workspace", str(release), str(work)],
                             capture_output=True, text=True, timeout=20)
     assert result.returncode == 0, result.stderr
     assert f"skipped {NAMES[0]}" in result.stderr and says in result.stderr and "rename or remove" in result.stderr

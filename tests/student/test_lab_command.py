@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import check_lab  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.quality import lab_check as check_lab  # noqa: E402
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

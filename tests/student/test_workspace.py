@@ -1,7 +1,7 @@
 """Students work in their own folder; nothing there is ever overwritten or deleted.
 
-The student's folder is filled by tools/workspace.py (run by `make lab`) from the
-release in chapters/, which tools/make_chapters.py regenerates. Every kind of
+The student's folder is filled by primer/student/workspace.py (run by `make lab`) from the
+release in chapters/, which primer/authoring/release.py regenerates. Every kind of
 student file below must stay byte-identical through both, with the release
 unchanged and changed.
 """
@@ -15,10 +15,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import make_chapters as mc  # noqa: E402
-import workspace as ws  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
+from primer.authoring import release as mc  # noqa: E402
+from primer.student import workspace as ws  # noqa: E402
 
 NOTEBOOK = "01_perceptron.ipynb"
 
@@ -185,6 +184,11 @@ def test_workspace_that_is_a_file(course, capsys):
 
 
 def test_make_lab_opens_the_student_folder():
+    from primer.student import lab
+
     makefile = (REPO / "Makefile").read_text()
-    assert "tools/workspace.py chapters $(WORK)" in makefile and "--notebook-dir=$(WORK)" in makefile
+    assert "$(BIN)/primer lab --folder $(WORK)" in makefile
+    assert lab.RELEASE == REPO / "chapters"
+    command = lab.lab_command(Path("my-work"), ["--port", "9"])
+    assert command[1:4] == ["-m", "jupyterlab", "--notebook-dir=my-work"] and command[-2:] == ["--port", "9"]
     assert "/my-work/" in (REPO / ".gitignore").read_text().split()
