@@ -1,6 +1,7 @@
 """The wrong-answer corpus: plausible mistakes that every visible test must catch.
 
-usage: wrong_answers.py [NN_name ...]
+usage: primer corpus [NN_name ...]
+example: primer corpus 03_xor
 
 For every autograded exercise of a solution notebook, tests/wrong_answers/NN_name.yaml
 lists at least MIN_WRONG plausible wrong answers and MIN_CORRECT correct alternatives:

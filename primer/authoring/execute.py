@@ -1,6 +1,7 @@
 """Execute solution notebooks so that their stored outputs are current.
 
-usage: execute_notebooks.py [--inplace] PATH...
+usage: primer execute [--inplace] PATH...
+example: primer execute --inplace solutions/03_xor.ipynb
 
 PATH is a notebook or a folder (its *.ipynb files). Each notebook runs top to
 bottom in a fresh kernel of the current Python environment, with its own folder

@@ -1,6 +1,7 @@
 """Print the salted hash that a visible test compares a numeric answer with.
 
-usage: hash_answer.py --salt GRADE_ID [--sig N] VALUE
+usage: primer hash --salt GRADE_ID [--sig N] VALUE
+example: primer hash --salt ex2-batch-bytes 200704
 
 Integers (no --sig) are hashed exactly; floats to N significant digits. Put the
 printed digest in the test cell: checks.check_hashed(value, "DIGEST", salt=..., sig=N, what=...).

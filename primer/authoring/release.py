@@ -1,6 +1,7 @@
 """Generate the student release (chapters/) from the solution notebooks (solutions/).
 
-usage: make_chapters.py SRC DST [--check]
+usage: primer release SRC DST [--check]
+example: primer release solutions chapters
 
 DST is the release: generated, committed, never a place where students work
 (they work in their own copy, see primer/student/workspace.py). Every SRC/**.ipynb
@@ -81,7 +82,7 @@ def linked(*paths: Path) -> bool:
 def check_folders(src: Path, dst: Path) -> None:
     """Refuse a DST that is, contains or lies inside SRC (symlinks resolved)."""
     real_src, real_dst = src.resolve(), dst.resolve()
-    usage = "usage: make_chapters.py solutions chapters"
+    usage = "usage: primer release solutions chapters"
     if real_dst == real_src:
         problem = f"DST {dst} is the source folder {src}"
     elif real_dst.is_relative_to(real_src):

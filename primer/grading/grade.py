@@ -1,6 +1,7 @@
 """Grade a class: a folder of submissions of one chapter -> grades.csv and feedback.
 
-usage: grade.py CHAPTER SUBMISSIONS [--out DIR] [--jobs N] [--timeout S]
+usage: primer grade CHAPTER SUBMISSIONS [--out DIR] [--jobs N] [--timeout S]
+example: primer grade 03_xor submissions/ --out grades
                 [--notebook-timeout S] [--memory GIB]
 
 CHAPTER is a notebook name such as 03_xor. SUBMISSIONS is either what a

@@ -1,6 +1,7 @@
 """Walk the course in a real browser: JupyterLab in headless Chromium, driven by Playwright.
 
-usage: browser_check.py [chapters|solutions ...] [--only NN_name] [--shots FOLDER]
+usage: primer browser [chapters|solutions ...] [--only NN_name] [--shots FOLDER]
+example: primer browser chapters
 
 For each notebook, in a fresh browser context and a fresh JupyterLab workspace: Run All,
 wait until the kernel is idle, save, and check what a student would see.

@@ -1,8 +1,10 @@
 """Generate docs/errata.md from the claims registry docs/claims/dl_primer.yaml.
 
-    python primer/quality/errata.py            # write docs/errata.md
-    python primer/quality/errata.py --check    # exit 1 if docs/errata.md is stale
-    python primer/quality/errata.py --measure  # re-run the measured claims first
+example: primer errata     (write docs/errata.md)
+
+    primer errata            # write docs/errata.md
+    primer errata --check    # exit 1 if docs/errata.md is stale
+    primer errata --measure  # re-run the measured claims first
 
 The page is a pure function of the registry and of the recorded measurements
 (docs/claims/measurements.json, written by --measure with the machine's
@@ -99,7 +101,7 @@ def render(entries, measured):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="exit 1 if the page is stale")
     ap.add_argument("--measure", action="store_true", help="re-run measured claims first")
     args = ap.parse_args(argv)

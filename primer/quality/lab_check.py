@@ -1,6 +1,7 @@
 """The README's lab command works: it starts JupyterLab and serves the course.
 
-usage: check_lab.py [--command "make lab"] [--timeout SECONDS]
+usage: primer lab-check [--command "make lab"] [--timeout SECONDS]
+example: primer lab-check --command "primer lab"
 
 Runs the command exactly as a newcomer types it (in this checkout; on a fresh clone it
 first builds .venv, which takes minutes), with a private Jupyter configuration that

@@ -1,6 +1,7 @@
 """Check your notebook before you hand it in: which exercises pass their visible tests.
 
-usage: check_answers.py [--timeout SECONDS] NOTEBOOK [NOTEBOOK ...]
+usage: primer check [--timeout SECONDS] NOTEBOOK [NOTEBOOK ...]
+example: primer check my-work/03_xor.ipynb
        (or: make check NB=my-work/03_xor.ipynb)
 
 Runs a copy of the notebook top to bottom in a fresh kernel, exactly as saved

@@ -1,6 +1,6 @@
 """Give a student their own copy of the course, and keep it current without touching their work.
 
-usage: workspace.py RELEASE WORK
+usage: python -m primer.student.workspace RELEASE WORK   (primer lab runs it for you)
 
 RELEASE is the generated release (chapters/); WORK is the student's folder
 (my-work/, git-ignored). `make lab` runs this before it opens JupyterLab on WORK.
