@@ -45,6 +45,22 @@ COMMANDS = {
                        "primer browser chapters"),
     "grade": Command("primer.grading.grade", "instructor", "grade a folder of submissions of one chapter",
                      "primer grade 03_xor submissions/ --out grades"),
+    "term-init": Command("primer.term.course", "instructor", "create a term's nbgrader course folder from solutions/",
+                         "primer term-init ~/term-2027 --first-due 2027-01-18 --every 7"),
+    "collect": Command("primer.term.collect", "instructor", "collect a chapter's submissions into the course folder",
+                       "primer collect ~/term-2027 03_xor ~/Downloads/xor/"),
+    "autograde": Command("primer.term.autograde", "instructor", "autograde collected submissions into the gradebook",
+                         "primer autograde ~/term-2027 03_xor --jobs 2"),
+    "formgrader": Command("primer.term.formgrader", "instructor", "grade written answers in nbgrader's formgrader",
+                          "primer formgrader ~/term-2027"),
+    "feedback": Command("primer.term.feedback", "instructor", "write and release each student's feedback page",
+                        "primer feedback ~/term-2027 03_xor"),
+    "export": Command("primer.term.export", "instructor", "the term's grades: Canvas CSV, plain CSV, nbgrader's CSV",
+                      "primer export ~/term-2027 --out grades"),
+    "report": Command("primer.term.stats", "instructor", "per-exercise statistics and a plot per chapter",
+                      "primer report ~/term-2027 03_xor"),
+    "similarity": Command("primer.term.similarity", "instructor", "pairs of near-identical answers (flags only)",
+                          "primer similarity ~/term-2027 03_xor"),
 }
 
 

@@ -1,0 +1,56 @@
+"""primer formgrader: open nbgrader's formgrader on the term's course folder.
+
+usage: primer formgrader COURSE 
+
+Starts a Jupyter server in COURSE with nbgrader's server extension (formgrader), on
+127.0.0.1 with a fresh token, and prints the address to open. Grade the written answers
+there ("Manual Grading"): each one has the course's rubric right below it (from
+COURSE/rubrics/), the points box and a comment box; the gradebook is COURSE/gradebook.db,
+the same one `primer autograde` fills. Ctrl-C stops the server.
+
+example: primer formgrader ~/term-2027
+Exit status: 0 stopped, 2 bad input, 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from primer import exits
+from primer.term.course import Course
+
+
+def command(course: Course) -> list[str]:
+    return [sys.executable, "-m", "jupyter", "server", f"--ServerApp.root_dir={course.root}",
+            "--ServerApp.jpserver_extensions=nbgrader=True", "--ServerApp.allow_root=True"]
+
+
+@contextmanager
+def formgrader(course: Course, *, start_timeout: float = 120):
+    """A running formgrader on the course; yields primer.quality.lab_server's Lab (url, get, token)."""
+    from primer.quality.lab_server import lab_server
+
+    with lab_server(command(course), cwd=course.root, start_timeout=start_timeout) as lab:
+        yield lab
+
+
+def submission_ids(course: Course, chapter: str) -> dict[str, str]:
+    """student -> the id formgrader's pages use for their notebook of the chapter."""
+    with course.gradebook() as gradebook:
+        return {s.student.id: s.notebooks[0].id for s in gradebook.find_assignment(chapter).submissions}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="primer formgrader", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("course", type=Path)
+    args = parser.parse_args(argv)
+    course = Course(args.course)
+    with formgrader(course) as lab:
+        print(f"formgrader on {course.root}:\n  {lab.url('/formgrader')}\nCtrl-C stops it.")
+        while True:
+            time.sleep(3600)
+    return exits.OK
