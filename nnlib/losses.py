@@ -23,15 +23,17 @@ def check_labels(y, *, num_classes, batch_size, where="labels"):
         bad = int(np.flatnonzero(~np.isfinite(y))[0])
         raise LabelError(f"{where}: NaN or infinite labels (first at index {bad}); "
                          "check how the labels were loaded or computed.")
-    if not np.issubdtype(y.dtype, np.integer):
-        if np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0):
-            y = y.astype(np.int64)
-        else:
-            raise LabelError(f"{where}: labels must be integers, got dtype {y.dtype}.")
+    if not np.issubdtype(y.dtype, np.integer) and not (
+            np.issubdtype(y.dtype, np.floating) and np.all(np.mod(y, 1) == 0)):
+        raise LabelError(f"{where}: labels must be integers, got dtype {y.dtype}.")
+    # Range first, cast after: a float label such as 1e20 does not fit int64 and would be
+    # reported as -9223372036854775808 if it were cast before being checked.
     if y.size and (y.min() < 0 or y.max() >= num_classes):
+        lo, hi = (f"{v:g}" if np.issubdtype(y.dtype, np.floating) else str(v)
+                  for v in (y.min(), y.max()))
         raise LabelError(
             f"{where}: labels must lie in [0, {num_classes}), found values from "
-            f"{y.min()} to {y.max()}. Does the output layer have one unit per class?"
+            f"{lo} to {hi}. Does the output layer have one unit per class?"
         )
     return y.astype(np.int64, copy=False)
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, DataError, NonFiniteError, ShapeError
+import warnings
+
+from .errors import ConfigError, DataError, NonFiniteError, ShapeError, UnscaledInputWarning
 from .layers import (ACTIVATIONS, affine_backward, affine_forward, as_numeric, check_finite_rows,
                      sigmoid)
 from .losses import LOSSES, softmax
@@ -56,13 +58,15 @@ def _check_sizes(sizes):
 
 
 def _check_dtype(dtype):
+    given = dtype
     try:
         dtype = np.dtype(dtype)
     except TypeError:
         dtype = None
     if dtype is None or dtype.kind != "f":
+        # Name what was passed ('banana'), not the None that np.dtype's failure left behind.
         raise ConfigError(f"dtype must be a float type, np.float32 (training) or np.float64 "
-                          f"(gradient checks), got {dtype!r}.")
+                          f"(gradient checks), got {given!r}.")
     return dtype
 
 
@@ -140,7 +144,17 @@ class MLP:
                 f"(B, {self.sizes[0]}). Use nnlib.data.flatten_and_scale(images) "
                 "or X.reshape(len(X), -1)."
             )
-        return X.astype(self.dtype, copy=False)
+        if X.dtype.kind in "iu" and X.size and X.min() >= 0 and 1 < X.max() <= 255:
+            # Integer input only (uint8 images): the cast below is a pass over X anyway, and
+            # float input, the training step's, is not scanned here (fit warns once instead).
+            warnings.warn(f"MLP input holds whole numbers from 0 to {X.max()} ({X.dtype}), like "
+                          "raw image pixels; the network expects values in [0, 1]. Scale them "
+                          "first: X / 255, or nnlib.data.flatten_and_scale(images).",
+                          UnscaledInputWarning, stacklevel=3)
+        # A finite value beyond the dtype's range (1e39 in float32) becomes inf in this cast;
+        # the warning is silenced because forward's output check explains it (overflow).
+        with np.errstate(over="ignore"):
+            return X, X.astype(self.dtype, copy=False)
 
     def forward(self, X, *, keep_cache=False):
         """Run the network. X: (B, D) -> output (B, C); caches too if keep_cache.
@@ -149,7 +163,7 @@ class MLP:
         checked, not each layer's inputs and weights (passes over far larger
         arrays); a non-finite output raises NonFiniteError naming its cause.
         """
-        X = self._check_input(X)
+        X_given, X = self._check_input(X)
         h, caches = X, []
         for i in range(1, self.num_layers + 1):
             last = i == self.num_layers
@@ -159,12 +173,20 @@ class MLP:
             h, c_act = ACTIVATIONS[act][0](h)
             caches.append((c_aff, act, c_act))
         if not np.isfinite(h).all():
-            self._explain_non_finite(X)
+            self._explain_non_finite(X_given, X)
         return (h, caches) if keep_cache else h
 
-    def _explain_non_finite(self, X):
+    def _explain_non_finite(self, X_given, X):
         """Raise NonFiniteError naming why the output is not finite: data, weights or overflow."""
-        check_finite_rows(X, where="MLP input")
+        check_finite_rows(X_given, where="MLP input")
+        cast_bad = X.size - np.count_nonzero(np.isfinite(X))
+        if cast_bad:
+            big = float(np.abs(X_given).max())
+            raise NonFiniteError(
+                f"MLP input: {cast_bad} of {X.size} values (largest magnitude {big:.3g}) are finite "
+                f"but overflow {self.dtype} (largest {np.finfo(self.dtype).max:.3g}) when cast to "
+                "the model's dtype, so they became infinite. Scale the data (e.g. to [0, 1]) or "
+                "build the model with dtype=np.float64.")
         for name, p in self.params.items():
             bad = p.size - np.count_nonzero(np.isfinite(p))
             if bad:

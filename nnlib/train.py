@@ -204,7 +204,16 @@ def _check_data(model, X, y, *, names):
     _check_targets(model, y, name=yn)
     _warn_if_unscaled(X, xn)
     # Once here rather than in every step: float64 data for a float32 model is converted once.
-    return X.astype(getattr(model, "dtype", X.dtype), copy=False), y
+    dtype = np.dtype(getattr(model, "dtype", X.dtype))
+    with np.errstate(over="ignore"):  # explained below instead of a bare RuntimeWarning
+        Xc = X.astype(dtype, copy=False)
+    if (dtype.kind == "f" and X.dtype.kind == "f" and dtype.itemsize < X.dtype.itemsize
+            and not np.isfinite(Xc).all()):
+        raise NonFiniteError(
+            f"fit: {xn} holds finite values up to {float(np.abs(X).max()):.3g} that overflow the "
+            f"model's {dtype} (largest {np.finfo(dtype).max:.3g}) when cast, so they would become "
+            "infinite. Scale the data (e.g. to [0, 1]) or build the model with dtype=np.float64.")
+    return Xc, y
 
 
 def _check_targets(model, y, *, name):
