@@ -153,8 +153,10 @@ class MLP:
                           UnscaledInputWarning, stacklevel=3)
         # A finite value beyond the dtype's range (1e39 in float32) becomes inf in this cast;
         # the warning is silenced because forward's output check explains it (overflow).
+        if X.dtype == self.dtype:  # the training step's case (fit casts once): no cast, no errstate
+            return X, X
         with np.errstate(over="ignore"):
-            return X, X.astype(self.dtype, copy=False)
+            return X, X.astype(self.dtype)
 
     def forward(self, X, *, keep_cache=False):
         """Run the network. X: (B, D) -> output (B, C); caches too if keep_cache.

@@ -58,6 +58,13 @@ class Optimizer:
         self.params, self.lr = _check_params(params, owner), lr
 
     def step(self, grads):
+        """Update every parameter in place from ``grads`` (a dict keyed like params).
+
+        Checks the dict and each gradient's shape, not its values: a NaN or inf gradient
+        is applied as it is and turns the parameter NaN (a scan of every gradient would
+        cost a pass per step). ``nnlib.train.fit`` catches that at the next loss
+        (TrainingDiverged); in a hand-written loop, check ``np.isfinite(loss)``.
+        """
         owner = f"{type(self).__name__}.step"
         if not isinstance(grads, Mapping):
             hint = (" model.loss returns (loss, grads): unpack it, loss, grads = model.loss(X, y)."
@@ -78,7 +85,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Plain gradient descent: p <- p - lr * g."""
+    """Plain gradient descent: p <- p - lr * g. NaN in g becomes NaN in p (see ``step``)."""
 
     def update(self, name, p, g):
         p -= self.lr * g  # in place: model.params and this optimizer share the arrays
