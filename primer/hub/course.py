@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 from pathlib import Path
 
 from primer.hub.local import BIN, LocalHub, run_as
@@ -36,12 +35,15 @@ def set_up(hub: LocalHub, chapters: list[str]) -> Path:
             lines += [f"c.CourseDirectory.root = {str(home / 'course')!r}",
                       "c.ExecutePreprocessor.timeout = 120"]
         write_owned(hub, short, home / ".jupyter" / "nbgrader_config.py", "\n".join(lines) + "\n")
+    # The term's course folder, made by `primer term-init` (primer/term/course.py) as the
+    # instructor: source/ from solutions/, release/ generated, gradebook, one config file.
+    # Due dates far ahead: this test grades points, not lateness.
     course = hub.home(hub.instructor) / "course"
-    for chapter in chapters:
-        target = course / "source" / chapter
-        target.mkdir(parents=True)
-        shutil.copy(REPO / "solutions" / f"{chapter}.ipynb", target / f"{chapter}.ipynb")
-    chown_tree(hub, hub.instructor, course)
+    run_as(hub.user(hub.instructor),
+           [str(BIN / "python"), "-c", "import sys; from primer.term.course import main; "
+            "sys.exit(main(sys.argv[1:]))", str(course), "--chapters", *chapters,
+            "--first-due", "2099-01-05"],
+           env={**hub.environment, "PYTHONPATH": str(REPO)}, timeout=300)
     return course
 
 
@@ -62,13 +64,13 @@ def instructor(hub: LocalHub, *args: str, timeout: float = 300) -> str:
     """Run `nbgrader ARGS` as the instructor, in the course folder; returns its output."""
     course = hub.home(hub.instructor) / "course"
     result = run_as(hub.user(hub.instructor), [str(BIN / "nbgrader"), *args],
-                    env=hub.environment, cwd=course, timeout=timeout)
+                    env={**hub.environment, "PYTHONPATH": str(REPO)}, cwd=course, timeout=timeout)
     return result.stdout + result.stderr
 
 
 def release(hub: LocalHub, chapter: str) -> str:
-    return (instructor(hub, "generate_assignment", chapter, "--force")
-            + instructor(hub, "release_assignment", chapter, "--force"))
+    """Release the chapter that term-init generated into the course folder's release/."""
+    return instructor(hub, "release_assignment", chapter, "--force")
 
 
 def collect_and_grade(hub: LocalHub, chapter: str) -> str:

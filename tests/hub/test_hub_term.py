@@ -115,8 +115,7 @@ def test_a_student_fetches_answers_and_submits_through_the_server_api(term_hub, 
 
 @pytest.mark.browser
 def test_a_student_does_it_in_a_real_browser(term_hub, tmp_path):
-    sys.path.insert(0, str(REPO / "tools"))
-    from browser_check import CHROMIUM, CHROMIUM_FLAGS, accept_kernel_dialog, missing_tools
+    from primer.quality.browser import CHROMIUM, CHROMIUM_FLAGS, accept_kernel_dialog, missing_tools
 
     why = missing_tools()
     if why:
