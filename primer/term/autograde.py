@@ -28,6 +28,7 @@ import json
 import re
 import warnings
 import shutil
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -163,9 +164,9 @@ def grade_one(root: str, chapter: str, student: str, exercise: str | None = None
     warnings.filterwarnings("ignore", module="sqlalchemy")  # nbgrader's own session warnings
     warnings.filterwarnings("ignore", message=".*not in session.*")
     course = Course(Path(root))
-    work = course.root / ".primer" / "work" / chapter / student
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "scratch").mkdir(parents=True)
+    # Short: the kernels' Unix sockets live in the scratch folder (paths of at most 107 bytes).
+    work = Path(tempfile.mkdtemp(prefix="primer-"))
+    (work / "scratch").mkdir()
     before = scores(course, chapter, student) if exercise else {}
     api = NbGraderAPI(config=nbgrader_config(course, chapter, student, work))
     for attempt in range(5):  # other workers write the same sqlite file; it may be locked a moment
@@ -174,7 +175,9 @@ def grade_one(root: str, chapter: str, student: str, exercise: str | None = None
             break
         time.sleep(1 + attempt)
     if not result["success"]:
+        shutil.rmtree(work, ignore_errors=True)
         lines = [line for line in str(result["error"]).splitlines() if line.strip()]
+        lines = [line for line in lines if re.match(r"\w+(Error|Exception): ", line)] or lines
         return chapter, student, False, f"nbgrader failed: {lines[-1][:300] if lines else '?'}"
     notes = json.loads((work / "notes.json").read_text()) if (work / "notes.json").is_file() else []
     events_file = work / f"{student}.json"
