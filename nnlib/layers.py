@@ -152,6 +152,10 @@ def affine_backward(dout, cache, *, name="affine", need_dx=True):
     Returns:
         dx: (B, D) or None when not need_dx, dw: (D, M), db: (M,) or None
         when the layer has no bias.
+
+    dout is checked for its shape, not its values: NaN or inf in dout or the cache gives
+    NaN gradients without an error (a value check would cost a pass per step); fit
+    catches it at the next loss.
     """
     x, w, b = _unpack_cache(cache, 3, f"{name} backward")
     dout = check_dout(dout, (x.shape[0], w.shape[1]), where=f"{name} backward")
@@ -175,7 +179,11 @@ def _weight_grad(x, dout):
 
 
 def relu_forward(x):
-    """ReLU: ``max(0, x)`` elementwise. x: any shape. Returns out (same shape), cache."""
+    """ReLU: ``max(0, x)`` elementwise. x: any shape. Returns out (same shape), cache.
+
+    NaN passes through unchanged (np.maximum keeps NaN): nothing is checked here, to
+    keep the layer one pass; MLP.forward checks its (B, C) output once.
+    """
     x = as_numeric(x, where="relu: x")
     out = np.maximum(x, 0)
     return out, x
