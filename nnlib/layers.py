@@ -210,7 +210,11 @@ def sigmoid(x):
 
 
 def sigmoid_forward(x):
-    """Sigmoid layer. x: any shape. Returns out (same shape), cache = out."""
+    """Sigmoid layer. x: any shape. Returns out (same shape), cache = out.
+
+    NaN in x gives NaN out; +-inf gives exactly 1 or 0, so an overflow upstream can come
+    out looking finite. Unchecked, for speed (MLP.forward checks its output once).
+    """
     out = sigmoid(np.asarray(x))
     return out, out
 
