@@ -169,7 +169,25 @@ class LocalHub:
     def home(self, name: str) -> Path:
         return self.root / "home" / self.user(name)
 
+    def remove_stale_users(self) -> list[str]:
+        """Users a killed earlier run left behind (its folder gone, nothing running as them)."""
+        import re
+
+        import psutil
+
+        stale = []
+        running = {p.info["uids"].real for p in psutil.process_iter(["uids"]) if p.info["uids"]}
+        for entry in pwd.getpwall():
+            if (re.fullmatch(rf"{HUB_USER_PREFIX}[0-9a-f]{{4}}-.+", entry.pw_name)
+                    and Path(entry.pw_dir).name == entry.pw_name
+                    and Path(entry.pw_dir).parent.parent.name.startswith("dlp-hub-")
+                    and not Path(entry.pw_dir).exists() and entry.pw_uid not in running):
+                subprocess.run(["userdel", entry.pw_name], capture_output=True, timeout=30)
+                stale.append(entry.pw_name)
+        return stale
+
     def create_users(self) -> None:
+        self.remove_stale_users()
         os.chmod(self.root, 0o755)  # users traverse it to reach their homes and the exchange
         (self.root / "home").mkdir(mode=0o755)
         for short, unix in self.names.items():
