@@ -61,6 +61,9 @@ COMMANDS = {
                       "primer report ~/term-2027 03_xor"),
     "similarity": Command("primer.term.similarity", "instructor", "pairs of near-identical answers (flags only)",
                           "primer similarity ~/term-2027 03_xor"),
+    "hub-try": Command("primer.hub.try_hub", "instructor",
+                       "a real local JupyterHub with the course, to try a class (root, Linux)",
+                       "primer hub-try --students 3 --minutes 30"),
 }
 
 

@@ -1,6 +1,7 @@
 """primer hub-try: a real JupyterHub with this course on this machine, to try a class.
 
 usage: primer hub-try [--students 3] [--chapter 00_welcome] [--minutes 60]
+example: primer hub-try --students 3 --minutes 30
 
 Starts what tests/hub/ tests (primer/hub/local.py): JupyterHub on 127.0.0.1 only, one
 instructor and N students as temporary Unix users (needs root, Linux), nbgrader's exchange,
