@@ -20,30 +20,18 @@ import argparse
 import shutil
 from pathlib import Path
 
-from nbconvert.preprocessors import Preprocessor
+import nbformat
 
 from primer import exits
 from primer.exits import CourseError
 from primer.term import late
-from primer.term.autograde import RUBRIC_MARK
+from primer.term.autograde import RUBRIC_MARK, add_rubrics
 from primer.term.course import Course
 
 
-class DropRubrics(Preprocessor):
-    """The graders' rubric cells are not for the students' pages."""
-
-    def preprocess(self, nb, resources):
-        nb.cells = [c for c in nb.cells if RUBRIC_MARK not in c.metadata]
-        return nb, resources
-
-
 def feedback(course: Course, chapters: list[str], students: list[str] | None = None) -> list[tuple[str, str, str]]:
-    from nbgrader.preprocessors import GetGrades
-    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-
     with course.gradebook() as gradebook:
         late.apply(gradebook, course.late_policy())
-    course.config.GenerateFeedback.preprocessors = [DropRubrics, GetGrades, CSSHTMLHeaderPreprocessor]
     api = course.api()
     exchange = bool(course.config.get("Exchange", {}).get("root"))
     done = []
@@ -52,7 +40,14 @@ def feedback(course: Course, chapters: list[str], students: list[str] | None = N
             student = folder.parent.name
             if students and student not in students:
                 continue
-            result = api.generate_feedback(chapter, student, force=True)
+            graded = course.path("autograded", student, chapter)
+            nb = nbformat.read(graded, as_version=4)
+            nb.cells = [c for c in nb.cells if RUBRIC_MARK not in c.metadata]
+            nbformat.write(nb, graded)  # the rubrics are put back right after
+            try:
+                result = api.generate_feedback(chapter, student, force=True)
+            finally:
+                add_rubrics(course, chapter, student)
             page = course.root / "feedback" / student / chapter / f"{chapter}.html"
             if not result["success"] or not page.is_file():
                 done.append((chapter, student, f"NOT WRITTEN: {str(result.get('error', '')).strip()[-300:]}"))
