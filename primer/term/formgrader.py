@@ -24,8 +24,15 @@ from primer.term.course import Course
 
 
 def command(course: Course) -> list[str]:
+    # The login cookie's path: Jupyter gives it the path of the handler that read the token,
+    # and nbgrader's handlers report their base URL without its slash (""), so a formgrader
+    # page opened with ?token= (a submission's page, say) got a cookie for that page's folder
+    # only: its calls to /formgrader/api/ were sent without it, redirected to the login page,
+    # and the grades and comments never loaded, so nothing typed there was saved. "/" is the
+    # server's base URL (it sets none); XSRF checks stay on.
     return [sys.executable, "-m", "jupyter", "server", f"--ServerApp.root_dir={course.root}",
-            "--ServerApp.jpserver_extensions=nbgrader=True", "--ServerApp.allow_root=True"]
+            "--ServerApp.jpserver_extensions=nbgrader=True", "--ServerApp.allow_root=True",
+            "--IdentityProvider.cookie_options=path=/"]
 
 
 @contextmanager
