@@ -93,7 +93,7 @@ def check_folders(src: Path, dst: Path) -> None:
         return
     raise FolderError(f"{problem}{'' if linked(src, dst) else ' (after following symlinks)'}: "
                       "writing the student release there would overwrite the solution notebooks. "
-                      f"Give a DST outside {src}, e.g. `{usage}`.")
+                      f"Give a DST outside {src}, e.g. `{usage.removeprefix('usage: ')}`.")
 
 
 def check_has_notebooks(src: Path, files: dict[Path, bytes]) -> None:

@@ -43,7 +43,7 @@ def refused(argv, capsys, *words):
 def test_dst_that_is_src_is_refused(src, capsys, check):
     before = snapshot(src)
     refused([src, src] + (["--check"] if check else []), capsys, "is the source folder",
-            "would overwrite the solution notebooks", "make_chapters.py solutions chapters")
+            "would overwrite the solution notebooks", "primer release solutions chapters")
     assert snapshot(src) == before
 
 
