@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import warnings
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,12 @@ def student_name(stem: str, chapter: str) -> str:
 
 
 _COURSE: dict = {}
+
+
+# Workers start as fresh interpreters, never as forks: a fork of a process that has
+# run kernels before (a test worker, a notebook) inherits its zmq and asyncio state,
+# and such a child was seen spinning at 100 % CPU on a dead socket for 20 minutes.
+WORKER_START = multiprocessing.get_context("spawn")
 
 
 def start_worker(settings: Settings, root: str) -> None:
@@ -227,7 +234,8 @@ def grade_class(settings: Settings, submissions: list[tuple[str, Path]], out: Pa
     rows, feedback = [], mkdir(out / "feedback")
     with tempfile.TemporaryDirectory(prefix="grade-") as root:
         prepared = [(s, *prepare(s, p, settings, chapters, release)) for s, p in submissions]
-        with ProcessPoolExecutor(max_workers=jobs, initializer=start_worker, initargs=(settings, root)) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=WORKER_START, initializer=start_worker,
+                                 initargs=(settings, root)) as pool:
             futures = {student: pool.submit(grade_one, student, nb_json, notes)
                        for student, nb_json, notes in prepared if nb_json is not None}
             bar = tqdm(total=len(prepared), desc=f"grading {settings.chapter}", unit="student", disable=not progress)

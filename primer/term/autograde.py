@@ -39,6 +39,7 @@ from traitlets import Unicode
 
 from primer import exits
 from primer.exits import CourseError
+from primer.grading.grade import WORKER_START  # fresh interpreters, never forks (see there)
 from primer.term.course import Course, meta
 
 RUBRIC_MARK = "primer_rubric"
@@ -209,7 +210,7 @@ def autograde(course: Course, pairs: list[tuple[str, str]], *, jobs: int = 1, ex
             progress(format_row(results[-1]))
         return results
     results = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=WORKER_START) as pool:
         futures = [pool.submit(grade_one, str(course.root), chapter, student, exercise) for chapter, student in pairs]
         for (chapter, student), future in zip(pairs, futures):
             try:
