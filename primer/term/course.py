@@ -51,11 +51,6 @@ def config_text(due: dict[str, str], per_day: float, cap: float, method: str) ->
     dues = "".join(f"    {name!r}: {when!r},\n" for name, when in due.items())
     return f'''# The term's one config file: nbgrader reads it (nbgrader's commands and formgrader,
 # run in this folder), and so does `primer` (due dates, late policy).
-try:  # the course's package, for the late policy below
-    import primer  # noqa: F401
-except ImportError:
-    import sys
-    sys.path.insert(0, {str(REPO)!r})
 
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {COURSE_ID!r}
