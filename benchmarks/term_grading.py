@@ -83,11 +83,20 @@ def main(argv=None) -> int:
         for jobs in args.jobs:
             shutil.rmtree(course.root / "autograded", ignore_errors=True)
             start = time.perf_counter()
-            results = autograde.autograde(course, pairs, jobs=jobs, progress=lambda line: None)
+            done = []
+
+            def progress(line, *, total=len(pairs), start=start):
+                done.append(line)  # one line per graded submission: a counter on stderr
+                print(f"\r--jobs {jobs}: {len(done)}/{total} graded, "
+                      f"{time.perf_counter() - start:.0f} s", end="", file=sys.stderr, flush=True)
+
+            results = autograde.autograde(course, pairs, jobs=jobs, progress=progress)
+            print(file=sys.stderr)
             elapsed = time.perf_counter() - start
             graded = sum(r[2] for r in results)
             print(f"--jobs {jobs}: {graded}/{len(results)} graded in {elapsed:.0f} s = "
-                  f"{60 * len(results) / elapsed:.1f} submissions per minute")
+                  f"{60 * len(results) / elapsed:.1f} submissions per minute "
+                  f"({elapsed * jobs / len(results):.1f} worker-seconds per submission)")
         return 0
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -9,6 +9,9 @@ wait until the kernel is idle, save, and check what a student would see.
   (unsolved exercises and their tests); every widget renders; the maths is typeset;
   no errors on the browser console; moving the first slider changes the output.
 - solutions: the same, with no error at all and a ✔ from every graded test cell.
+- both: a cell tagged `raises-exception` must raise, and every `# NBVAL_CHECK_OUTPUT`
+  cell must print what the file stores (nbval's own comparison, nbval_outputs.py), so
+  this run does everything `pytest --nbval-lax` does for the notebook, and more.
 A screenshot of each notebook goes to the shots folder (printed). The server and the
 browser stop by themselves; every wait is bounded.
 
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from primer.quality.lab_server import REPO, lab_server  # noqa: E402
 from primer.authoring.release import RAISES_TAG, nbgrader_meta  # noqa: E402
+from primer.quality import nbval_outputs
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -118,6 +122,9 @@ def output_problems(nb, *, solution: bool) -> list[str]:
         tagged = RAISES_TAG in cell.get("metadata", {}).get("tags", [])
         if errors and (solution or not tagged):
             problems.append(f"cell {index} shows an error: {errors}")
+        if tagged and not errors:  # the rule conftest.py adds to nbval
+            problems.append(f"cell {index} is tagged {RAISES_TAG!r} but ran without an error: "
+                            "a visible test that passes on the blank exercise cannot fail")
         meta = nbgrader_meta(cell)
         if solution and meta.get("grade") and not meta.get("solution"):
             text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
@@ -173,6 +180,8 @@ def console_problems(messages: list[str]) -> list[str]:
 
 
 def check_notebook(browser, lab, folder: str, name: str, *, shots: Path, workspace: str) -> Report:
+    import nbformat
+
     report, started = Report(f"{folder}/{name}"), time.monotonic()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
     page = context.new_page()
@@ -183,6 +192,11 @@ def check_notebook(browser, lab, folder: str, name: str, *, shots: Path, workspa
         run_all(page, lab, f"{folder}/{name}", workspace)
         nb = save(page, lab, f"{folder}/{name}")
         report.problems += output_problems(nb, solution=folder == "solutions")
+        reference = nbformat.read(REPO / folder / name, as_version=4)
+        report.problems += nbval_outputs.differences(nb, reference)
+        report.facts["outputs_compared"] = sum(
+            nbval_outputs.checks_output(c) and c.get("execution_count") is not None
+            for c in reference.cells)
         report.problems += page_problems(page, nb, report.facts)
         if folder == "chapters":
             problem = slider_changes_output(page, report.facts)
