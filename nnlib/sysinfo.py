@@ -146,35 +146,27 @@ def gpu_info():
         return []
     if not torch.cuda.is_available():
         return []
-    smi = _nvidia_smi()
     gpus = []
     for i in range(torch.cuda.device_count()):
         props = torch.cuda.get_device_properties(i)
-        row = smi[i] if i < len(smi) else {}
+        row = _smi_row(i)
         gpus.append({"name": props.name, "memory_gib": round(props.total_memory / 2**30, 1),
                      "driver": row.get("driver"), "sm_clock_mhz": row.get("sm_clock_mhz"),
                      "max_sm_clock_mhz": row.get("max_sm_clock_mhz")})
     return gpus
 
 
-def _nvidia_smi():
-    import shutil
-    import subprocess
+def _smi_row(index):
+    """Driver and SM clocks of GPU ``index`` through gpukit's nvidia-smi query; {} without it."""
+    from .gpukit import query_smi
 
-    if shutil.which("nvidia-smi") is None:
-        return []
-    try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version,clocks.sm,clocks.max.sm",
-                              "--format=csv,noheader,nounits"], capture_output=True, text=True,
-                             timeout=10, check=True).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    rows = []
-    for line in out.strip().splitlines():
-        driver, sm, max_sm = (x.strip() for x in (line.split(",") + ["", "", ""])[:3])
-        rows.append({"driver": driver or None, "sm_clock_mhz": int(sm) if sm.isdigit() else None,
-                     "max_sm_clock_mhz": int(max_sm) if max_sm.isdigit() else None})
-    return rows
+    row = query_smi(fields=SMI_INFO, target=str(index), numeric=False) or {}
+    clock = lambda v: int(v) if v and v.isdigit() else None  # noqa: E731
+    return {"driver": row.get("driver_version"), "sm_clock_mhz": clock(row.get("clocks.sm")),
+            "max_sm_clock_mhz": clock(row.get("clocks.max.sm"))} if row else {}
+
+
+SMI_INFO = ("driver_version", "clocks.sm", "clocks.max.sm")
 
 
 def fingerprint():

@@ -181,7 +181,7 @@ def test_fingerprint_and_device_line(monkeypatch):
         sysinfo.device_line("tpu")
     import shutil
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert sysinfo._nvidia_smi() == []
+    assert sysinfo._smi_row(0) == {}
 
 
 def test_cache_sizes_are_bytes():
@@ -217,3 +217,18 @@ def test_set_blas_threads_returns_the_previous_count_and_spans_calls():
     assert timing.blas_threads()[0] == before
     with pytest.raises(Exception, match="threads"):
         timing.set_blas_threads(0)
+
+
+def test_gpu_info_reads_nvidia_smi_through_gpukit(monkeypatch):
+    from nnlib import gpukit
+
+    asked = []
+
+    def fake(*, fields, target=None, numeric=True):
+        asked.append((fields, target, numeric))
+        return {"driver_version": "550.54.15", "clocks.sm": "1980", "clocks.max.sm": "[N/A]"}
+
+    monkeypatch.setattr(gpukit, "query_smi", fake)
+    row = sysinfo._smi_row(1)
+    assert row == {"driver": "550.54.15", "sm_clock_mhz": 1980, "max_sm_clock_mhz": None}
+    assert asked == [(sysinfo.SMI_INFO, "1", False)]
