@@ -43,8 +43,24 @@ def pytest_runtest_makereport(item, call):
                            "so it cannot fail. Make the visible test check the answer.")
 
 
+# The longest test files, longest first (measured in a CI run on 2 cores). pytest-xdist
+# (--dist loadfile) hands files out in collection order, so these start first and the
+# many short tests fill in behind them, instead of two long ones ending the run on one
+# worker. A stale list costs time, never a test.
+LONGEST_FIRST = ("test_browser_chapters.py", "test_browser_solutions.py",
+                 "test_nbgrader_roundtrip.py", "test_wrong_answers_caught.py",
+                 "test_grade_every_chapter.py", "test_grade.py", "test_term.py",
+                 "test_hub_term.py", "test_hub_view.py")
+
+
+def _longest_first(items) -> None:
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order kept within
+
+
 @pytest.hookimpl(trylast=True)  # after -m / -k have deselected what they deselect
 def pytest_collection_modifyitems(config, items):
+    _longest_first(items)
     if os.environ.get("PRIMER_NBVAL") == "always":
         return
     from primer.quality.browser import missing_tools

@@ -27,6 +27,8 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellControlSignal, DeadKernelError
 
+from primer.kernel_poll import ShortPolls
+
 CELL_TIMEOUT_S = 600
 KERNEL_NAME = "python3"
 # Widget views carry random model ids and cannot render without the widget
@@ -114,6 +116,10 @@ def is_progress_bar(model_id: str | None, state: dict) -> bool:
                for child in children)
 
 
+class PolledClient(ShortPolls, NotebookClient):
+    """nbclient's client, receiving kernel replies in short polls (primer/kernel_poll.py)."""
+
+
 def run_notebook(nb: nbformat.NotebookNode, *, cwd: Path, allow_errors: bool = False,
                  timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
     """Execute nb in place in a fresh kernel of this Python, with cwd as working directory.
@@ -123,7 +129,7 @@ def run_notebook(nb: nbformat.NotebookNode, *, cwd: Path, allow_errors: bool = F
     hundreds of wrong answers once held 63 live kernels and 23.6 GB that way.
     """
     km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=CurrentEnvKernelSpecs())
-    client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=allow_errors,
+    client = PolledClient(nb, km=km, timeout=timeout, allow_errors=allow_errors,
                             record_timing=False,
                             resources={"metadata": {"path": str(Path(cwd).resolve())}})
     try:

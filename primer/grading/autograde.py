@@ -19,6 +19,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Dict, Integer, Unicode
 
 from primer.grading import sandbox
+from primer.kernel_poll import ShortPolls
 from primer.authoring.release import RELEASE_MARK
 from primer.authoring.release import nbgrader_meta as meta
 
@@ -149,7 +150,7 @@ def failure_output(name: str, message: str):
     return new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
 
 
-class ResilientExecute(Execute):
+class ResilientExecute(ShortPolls, Execute):
     """nbgrader's Execute, made fair: a kernel death, a timeout or an exit in one
     cell records an error in that cell, restarts the kernel in its box, replays
     the cells that had run cleanly (not the tests), and goes on."""

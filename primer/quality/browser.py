@@ -175,6 +175,15 @@ def slider_changes_output(page, facts: dict[str, int]) -> str:
     return "moving the first slider changed nothing below it within 60 s"
 
 
+def shut_down_kernels(lab, path: str) -> None:
+    """End the notebook's session and kernel: closing the browser tab leaves both running,
+    and eleven idle kernels hold several GB until the server stops."""
+    status, sessions = lab.get("/api/sessions")
+    for session in sessions if status == 200 else []:
+        if session.get("path") == path:
+            lab.get(f"/api/sessions/{session['id']}", method="DELETE")
+
+
 def console_problems(messages: list[str]) -> list[str]:
     return [f"browser console: {m[:200]}" for m in messages]
 
@@ -208,6 +217,7 @@ def check_notebook(browser, lab, folder: str, name: str, *, shots: Path, workspa
         report.problems.append(f"{type(error).__name__}: {str(error)[:300]}")
     finally:
         context.close()
+        shut_down_kernels(lab, f"{folder}/{name}")
     report.seconds = time.monotonic() - started
     return report
 

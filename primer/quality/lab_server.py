@@ -48,9 +48,10 @@ class Lab:
         sep = "&" if "?" in path else "?"
         return f"{self.base}{path}{sep}token={self.token}"
 
-    def get(self, path: str, *, timeout: float = 10):
-        """(status, body) of an authenticated GET; body is parsed JSON when it is JSON."""
-        request = urllib.request.Request(self.base + path, headers={"Authorization": f"token {self.token}"})
+    def get(self, path: str, *, timeout: float = 10, method: str = "GET"):
+        """(status, body) of an authenticated request; body is parsed JSON when it is JSON."""
+        request = urllib.request.Request(self.base + path, method=method,
+                                         headers={"Authorization": f"token {self.token}"})
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 body = response.read()

@@ -40,12 +40,11 @@ from pathlib import Path
 
 import nbformat
 from jupyter_client import AsyncKernelManager
-from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 REPO = Path(__file__).resolve().parents[2]
 from primer.grading import autograde as grading  # noqa: E402
-from primer.authoring.execute import KERNEL_NAME, CurrentEnvKernelSpecs, shut_down  # noqa: E402
+from primer.authoring.execute import KERNEL_NAME, CurrentEnvKernelSpecs, PolledClient, shut_down  # noqa: E402
 from primer.authoring.corpus import autograded_exercises, test_cell_outcome  # noqa: E402
 
 DEFAULT_TIMEOUT_S = 60
@@ -121,7 +120,7 @@ def execute(nb, cwd: Path, timeout: int) -> None:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=CurrentEnvKernelSpecs())
-    client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=True, record_timing=False,
+    client = PolledClient(nb, km=km, timeout=timeout, allow_errors=True, record_timing=False,
                             resources={"metadata": {"path": str(Path(cwd).resolve())}})
     current = [None]
     client.on_cell_execute = lambda cell, cell_index: current.__setitem__(0, cell_index)
