@@ -43,10 +43,11 @@ def pytest_runtest_makereport(item, call):
                            "so it cannot fail. Make the visible test check the answer.")
 
 
-# The longest test files, longest first (measured in a CI run on 2 cores). pytest-xdist
-# (--dist loadfile) hands files out in collection order, so these start first and the
-# many short tests fill in behind them, instead of two long ones ending the run on one
-# worker. A stale list costs time, never a test.
+# The longest test files, longest first (measured in a CI run on 2 cores). With
+# --dist loadfile --no-loadscope-reorder (primer test) pytest-xdist hands files out in
+# collection order, so these start first and the many short tests fill in behind them,
+# instead of the two one-test browser files ending the run. A stale list costs time,
+# never a test.
 LONGEST_FIRST = ("test_browser_chapters.py", "test_browser_solutions.py",
                  "test_nbgrader_roundtrip.py", "test_wrong_answers_caught.py",
                  "test_grade_every_chapter.py", "test_grade.py", "test_term.py",
