@@ -10,6 +10,7 @@ the same in both paths.
 """
 from __future__ import annotations
 
+import copy
 from types import SimpleNamespace
 
 from nbval import plugin as nbval
@@ -23,13 +24,20 @@ def checks_output(cell) -> bool:
     return bool(markers.get("check"))
 
 
+def compared(reference) -> list[int]:
+    """Indices of the cells nbval compares: marked, and run when the file was saved
+    (nbval skips a marked cell that has no execution count)."""
+    return [index for index, cell in enumerate(reference.cells)
+            if checks_output(cell) and cell.get("execution_count") is not None]
+
+
 def _comparer() -> SimpleNamespace:
     """The attributes compare_outputs reads from an nbval cell item, nothing more."""
     skip = ("metadata", "traceback", "prompt_number", "output_type", "name",
             "execution_count", "application/vnd.jupyter.widget-view+json",
             "image/png", "image/jpeg")  # nbval's defaults without --nbdime
     me = SimpleNamespace(parent=SimpleNamespace(skip_compare=skip, sanitize_patterns={}),
-                         colors=nbval.nocolors, options={"check": True})
+                         colors=nbval.nocolors)
     me.sanitize = lambda s: nbval.IPyNbCell.sanitize(me, s)
     me.format_output_compare = lambda key, left, right: me.comparison_traceback.extend(
         _diff(key, left, right))
@@ -53,22 +61,15 @@ def differences(ran, reference) -> list[str]:
     if len(ran.cells) != len(reference.cells):
         return [f"the run has {len(ran.cells)} cells, the file {len(reference.cells)}"]
     problems = []
-    for index, (new, old) in enumerate(zip(ran.cells, reference.cells)):
-        if not checks_output(old) or old.get("execution_count") is None:
-            continue
+    for index in compared(reference):
+        new, old = ran.cells[index], reference.cells[index]
         me = _comparer()
+        # coalesce_streams edits stream outputs in place: compare copies.
         same = nbval.IPyNbCell.compare_outputs(
-            me, nbval.coalesce_streams(_copy(new.get("outputs", []))),
-            nbval.coalesce_streams(_copy(old.get("outputs", []))))
+            me, nbval.coalesce_streams(copy.deepcopy(new.get("outputs", []))),
+            nbval.coalesce_streams(copy.deepcopy(old.get("outputs", []))))
         if not same:
             detail = "\n".join(str(line) for line in me.comparison_traceback)[:1500]
             problems.append(f"cell {index} (NBVAL_CHECK_OUTPUT): outputs differ from the "
                             f"stored ones\n{detail}")
     return problems
-
-
-def _copy(outputs):
-    """coalesce_streams edits stream outputs in place: compare copies."""
-    import copy
-
-    return [copy.deepcopy(output) for output in outputs]

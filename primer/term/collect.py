@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import glob
 import hashlib
 import re
 import shutil
@@ -64,15 +65,16 @@ def received(folder: Path, chapter: str) -> list[tuple[str, Path, str | None]]:
 
 
 def from_exchange(root: Path, course_id: str, chapter: str) -> list[tuple[str, Path, str | None]]:
-    """(student, file, timestamp) for every submission of CHAPTER in nbgrader's exchange,
-    oldest first; (student, folder, None) with the reason in place of a file when refused."""
+    """(student, notebook path, timestamp text) for every submission of CHAPTER in
+    nbgrader's exchange, oldest first (a time that does not parse sorts first; place()
+    reports it). The notebook may be missing: place() reports that too."""
     inbound = root / course_id / "inbound"
     if not inbound.is_dir():
         raise CourseError(f"no exchange inbound folder at {inbound}",
                           "give the exchange's root (Exchange.root, e.g. /srv/nbgrader/exchange) "
                           "and check CourseDirectory.course_id in nbgrader_config.py")
     found = []
-    for folder in inbound.glob(f"*+{glob_escape(chapter)}+*"):
+    for folder in inbound.glob(f"*+{glob.escape(chapter)}+*"):
         parts = folder.name.rsplit("+", 3)  # student+chapter+timestamp+random, as nbgrader writes
         if len(parts) < 3 or parts[1] != chapter or not folder.is_dir():
             continue
@@ -98,11 +100,6 @@ def owner_problem(path: Path, student: str) -> str:
     except KeyError:
         owner = str(uid)
     return "" if owner == student else f"the folder is owned by {owner}, not by {student}"
-
-
-def glob_escape(text: str) -> str:
-    import glob
-    return glob.escape(text)
 
 
 def parse_time(text: str) -> dt.datetime:
