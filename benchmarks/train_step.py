@@ -3,14 +3,18 @@
     python benchmarks/train_step.py            # or: make bench
     python benchmarks/train_step.py --rounds 31 --batches 1 32 512
 
-All three run 784-128-64-10 with the same initial weights on the same MNIST batch
+All four run 784-128-64-10 with the same initial weights on the same MNIST batch
 (random pixels when MNIST is not available), SGD, float32:
-  nnlib   model.loss + optim.SGD.step, the library as students use it;
-  torch   nn.Sequential, cross_entropy, backward, torch.optim.SGD;
-  fused   the same maths written as one NumPy function with no library structure,
-          preallocated buffers and in-place updates: the NumPy limit, and a lesson in
-          what nnlib's structure (checks, caches, dicts) costs.
-The script checks that all three compute the same loss on that batch, then times them
+  nnlib     nnlib.step.TrainStep, the step nnlib.train.fit runs: the library's layers,
+            loss and optimizer, planned once into preallocated buffers;
+  readable  model.loss + optim.SGD.step, the form the notebooks teach: fresh arrays
+            for every activation and gradient, a temporary for every update;
+  torch     nn.Sequential, cross_entropy, backward, torch.optim.SGD;
+  fused     the same maths written as one NumPy function with no library structure,
+            preallocated buffers and in-place updates: the NumPy limit.
+readable/fused is the lesson in what an abstraction costs when every layer returns new
+arrays; nnlib/fused, what is left of that cost once the arrays are planned.
+The script checks that all four compute the same loss on that batch, then times them
 interleaved, round after round (the order rotates), so that a burst of load from other
 processes hits all alike; each ratio quoted is the median of the per-round ratios.
 The machine's single-thread SGEMM rate (a 1024^3 float32 matmul) is measured in the
@@ -21,6 +25,9 @@ thread variable set to 1, because a limit applied after NumPy or torch has loade
 thread pool may not reach it (threadpoolctl only limits libraries already loaded, and
 NumPy is imported lazily here). The child prints the BLAS library and kernel that ran
 and the thread counts it read back, and refuses to time with more than one thread.
+
+Every array of nnlib's step, of the fused step and the batch itself start on a 64-byte
+boundary (nnlib.aligned), so no column gains from where the allocator happened to put it.
 
 Each figure is checked against a plain loop: after the rounds, nnlib's step is timed
 again as `for _ in range(n): step()` in one block; the benchmark's median must agree
@@ -98,6 +105,17 @@ def load_batch(batch, *, seed=0):
 
 
 def make_nnlib_step(X, y, lr):
+    """(model, step): the planned step that nnlib.train.fit runs (labels checked by fit)."""
+    from nnlib import MLP, optim
+    from nnlib.step import TrainStep
+
+    model = MLP(SIZES, seed=0, dtype="float32")
+    step = TrainStep(model, optim.SGD(model.params, lr=lr), check_labels=False)
+    return model, lambda: step(X, y)
+
+
+def make_readable_step(X, y, lr):
+    """model.loss + SGD.step on a model of its own, the same initial weights."""
     from nnlib import MLP, optim
 
     model = MLP(SIZES, seed=0, dtype="float32")
@@ -107,7 +125,7 @@ def make_nnlib_step(X, y, lr):
         loss, grads = model.loss(X, y)
         opt.step(grads)
         return loss
-    return model, step
+    return step
 
 
 def make_torch_step(model, X, y, lr):
@@ -139,12 +157,18 @@ def make_fused_step(model, X, y, lr):
     every buffer allocated once, every update in place (the NumPy limit)."""
     import numpy as np
 
-    W1, b1, W2, b2, W3, b3 = (model.params[k].copy() for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    from nnlib import aligned
+
+    W1, b1, W2, b2, W3, b3 = (aligned.copy(model.params[k]) for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
     B, dtype = len(X), W1.dtype
-    X = np.ascontiguousarray(X, dtype=dtype)
-    h1, h2, z = (np.empty((B, n), dtype) for n in SIZES[1:])
-    d1, d2 = np.empty_like(h1), np.empty_like(h2)
-    dW1, dW2, dW3 = np.empty_like(W1), np.empty_like(W2), np.empty_like(W3)
+    # Every buffer on a cache line, as nnlib's. At B = 1 the rows sit in zero-padded
+    # two-row blocks (Xf, h1f, ...), so that each weight gradient is a k = 2 BLAS product
+    # instead of an outer product outside BLAS (see nnlib.step); at B > 1 Xf is X.
+    P = max(B, 2)
+    Xf, h1f, h2f, zf, d1f, d2f = (aligned.zeros((P, n), dtype) for n in (*SIZES, *SIZES[1:3]))
+    Xf[:B] = X
+    X, h1, h2, z, d1, d2 = (a[:B] for a in (Xf, h1f, h2f, zf, d1f, d2f))
+    dW1, dW2, dW3 = (aligned.empty(w.shape, dtype) for w in (W1, W2, W3))
     rows, scale = np.arange(B), dtype.type(1.0 / B)
     lr = dtype.type(lr)
 
@@ -165,18 +189,15 @@ def make_fused_step(model, X, y, lr):
         np.divide(z, total, out=z)                      # softmax
         z[rows, y] -= 1
         np.multiply(z, scale, out=z)                    # dL/dlogits
-        np.matmul(h2.T, z, out=dW3)
+        np.matmul(h2f.T, zf, out=dW3)
         db3 = z.sum(axis=0)
         np.matmul(z, W3.T, out=d2)
         np.multiply(d2, h2 > 0, out=d2)
-        np.matmul(h1.T, d2, out=dW2)
+        np.matmul(h1f.T, d2f, out=dW2)
         db2 = d2.sum(axis=0)
         np.matmul(d2, W2.T, out=d1)
         np.multiply(d1, h1 > 0, out=d1)
-        if B == 1:
-            np.dot(X.T, d1, out=dW1)                    # an outer product: BLAS via dot
-        else:
-            np.matmul(X.T, d1, out=dW1)
+        np.matmul(Xf.T, d1f, out=dW1)
         db1 = d1.sum(axis=0)
         for p, g in ((W1, dW1), (W2, dW2), (W3, dW3), (b1, db1), (b2, db2), (b3, db3)):
             g *= lr     # in place: dW and db are this step's own buffers
@@ -217,29 +238,34 @@ def seconds_per_call(fn, calls):
     return (time.perf_counter() - start) / calls
 
 
+IMPLS = ("nnlib", "readable", "torch", "fused")
+
+
 def measure(batch, args, sgemm):
-    """Per-round seconds per step of nnlib, torch and the fused step, and SGEMM seconds,
-    interleaved; then the plain-loop time of nnlib's step."""
+    """Per-round seconds per step of each of IMPLS and SGEMM seconds, interleaved; then the
+    plain-loop time of nnlib's step."""
     import gc
 
+    from nnlib import aligned
+
     X, y, source = load_batch(batch)
+    X = aligned.copy(X)
     model, nn_step = make_nnlib_step(X, y, args.lr)
-    torch_step = make_torch_step(model, X, y, args.lr)
-    fused_step = make_fused_step(model, X, y, args.lr)
-    losses = nn_step(), torch_step(), fused_step()   # first steps: same weights, same batch
-    if max(losses) - min(losses) > 1e-5 * max(1.0, abs(losses[1])):
-        raise SystemExit(f"batch {batch}: losses differ (nnlib, torch, fused) = {losses}")
+    steps = (nn_step, make_readable_step(X, y, args.lr), make_torch_step(model, X, y, args.lr),
+             make_fused_step(model, X, y, args.lr))
+    losses = tuple(step() for step in steps)   # first steps: same weights, same batch
+    if max(losses) - min(losses) > 1e-5 * max(1.0, abs(losses[2])):
+        raise SystemExit(f"batch {batch}: losses differ ({', '.join(IMPLS)}) = {losses}")
     sgemm_fn, _ = sgemm
-    steps = (nn_step, torch_step, fused_step)
     calls = {fn: calls_for(fn, args.seconds) for fn in (*steps, sgemm_fn)}
     rows = []
     gc.disable()  # a collection inside one implementation's timing would bias the round
     try:
         for r in range(args.rounds):
-            order = steps[r % 3:] + steps[:r % 3]   # each implementation leads a third of the rounds
+            k = r % len(steps)
+            order = steps[k:] + steps[:k]   # each implementation leads a quarter of the rounds
             t = {fn: seconds_per_call(fn, calls[fn]) for fn in order}
-            rows.append((t[nn_step], t[torch_step], t[fused_step],
-                         seconds_per_call(sgemm_fn, calls[sgemm_fn])))
+            rows.append((*(t[fn] for fn in steps), seconds_per_call(sgemm_fn, calls[sgemm_fn])))
     finally:
         gc.enable()
     return rows, plain_loop(nn_step, calls[nn_step]), losses, source
@@ -261,14 +287,16 @@ def plain_loop(step, calls, *, repeats=5):
 def summarize(batch, rows, plain, sgemm_flops):
     import numpy as np
 
-    nn, tt, fu, gemm = (np.array(col) for col in zip(*rows))
+    nn, rd, tt, fu, gemm = (np.array(col) for col in zip(*rows))
     peak = sgemm_flops / np.median(gemm)
     achieved = flops_per_step(batch) / np.median(nn)
-    return dict(batch=batch, nn_us=1e6 * np.median(nn), torch_us=1e6 * np.median(tt),
-                fused_us=1e6 * np.median(fu), vs_torch=float(np.median(tt / nn)),
+    return dict(batch=batch, nn_us=1e6 * np.median(nn), readable_us=1e6 * np.median(rd),
+                torch_us=1e6 * np.median(tt), fused_us=1e6 * np.median(fu),
+                vs_torch=float(np.median(tt / nn)),
                 vs_torch_iqr=tuple(np.percentile(tt / nn, [25, 75])),
                 vs_fused=float(np.median(fu / nn)),
                 vs_fused_iqr=tuple(np.percentile(fu / nn, [25, 75])),
+                readable_vs_fused=float(np.median(fu / rd)),
                 gflops=achieved / 1e9, peak=peak / 1e9, peak_fraction=achieved / peak,
                 peak_spread=float(np.ptp(sgemm_flops / gemm) / peak),
                 plain_us=1e6 * plain, plain_gap=abs(plain - np.median(nn)) / plain)
@@ -278,21 +306,24 @@ def report(results, losses, source, threads):
     print(f"data: {source}; network {'-'.join(map(str, SIZES))}, SGD, float32, one thread")
     print(f"ran on: {threads}")
     for batch, values in losses.items():
-        print(f"  batch {batch:4d}: loss on the same batch  nnlib {values[0]:.6f}  "
-              f"torch {values[1]:.6f}  fused {values[2]:.6f}")
-    head = (f"{'batch':>5} | {'nnlib us':>9} | {'torch us':>9} | {'fused us':>9} | "
-            f"{'nnlib/torch':>17} | {'nnlib/fused':>17} | {'GFLOP/s':>7} | {'of peak':>7} | "
-            f"{'plain loop us':>13}")
+        print(f"  batch {batch:4d}: loss on the same batch  " +
+              "  ".join(f"{name} {value:.6f}" for name, value in zip(IMPLS, values)))
+    head = (f"{'batch':>5} | {'nnlib us':>9} | {'readable us':>11} | {'torch us':>9} | "
+            f"{'fused us':>9} | {'nnlib/torch':>17} | {'nnlib/fused':>17} | {'readable/fused':>14} | "
+            f"{'GFLOP/s':>7} | {'of peak':>7} | {'plain loop us':>13}")
     print(head)
     print("-" * len(head))
     for r in results:
-        print(f"{r['batch']:5d} | {r['nn_us']:9.1f} | {r['torch_us']:9.1f} | {r['fused_us']:9.1f} | "
+        print(f"{r['batch']:5d} | {r['nn_us']:9.1f} | {r['readable_us']:11.1f} | {r['torch_us']:9.1f} | "
+              f"{r['fused_us']:9.1f} | "
               f"{r['vs_torch']:5.2f} ({r['vs_torch_iqr'][0]:4.2f}-{r['vs_torch_iqr'][1]:4.2f}) | "
               f"{r['vs_fused']:5.2f} ({r['vs_fused_iqr'][0]:4.2f}-{r['vs_fused_iqr'][1]:4.2f}) | "
+              f"{r['readable_vs_fused']:14.2f} | "
               f"{r['gflops']:7.1f} | {r['peak_fraction']:7.0%} | {r['plain_us']:13.1f}")
-    print("nnlib/torch and nnlib/fused = speed ratios (other's time / nnlib's time per step), "
-          "median (IQR) of interleaved rounds;\nof peak = nnlib GFLOP/s / single-thread SGEMM "
-          "GFLOP/s measured in the same rounds; plain loop = nnlib's step timed as one loop")
+    print("nnlib = TrainStep, the step fit runs; readable = model.loss + SGD.step.\n"
+          "x/y = speed ratio (y's time / x's time per step), median (IQR) of interleaved rounds;\n"
+          "of peak = nnlib GFLOP/s / single-thread SGEMM GFLOP/s measured in the same rounds; "
+          "plain loop = nnlib's step timed as one loop")
     return verdicts(results)
 
 

@@ -8,14 +8,17 @@ checks, sysinfo, activations (notebook 02), memory (parameter/byte/MAC accountin
 predicted peak memory), memtrace (CPU memory measured: tracemalloc, autograd's saved
 tensors, the profiler), preprocess (a raw image turned into a model input, notebook 10),
 confidence (thresholds, automation and error rates, calibration, notebook 10), gpukit
-(the GPU measurement kit behind benchmarks/gpu.py; recorded results). Importing
+(the GPU measurement kit behind benchmarks/gpu.py; recorded results), step (the
+training step fit runs: model.loss + optimizer.step planned into preallocated buffers, the
+same numbers bit for bit), aligned (arrays on 64-byte cache-line boundaries). Importing
 nnlib loads only NumPy; matplotlib and torch are imported inside the functions that need them.
 """
 
 from importlib import metadata as _metadata
 
-from . import (activations, checks, confidence, data, errors, flops, gpukit, gradcheck, layers, liveness,
-               losses, memory, memtrace, model, optim, perceptron, plot, preprocess, timing, train, xor)
+from . import (activations, aligned, checks, confidence, data, errors, flops, gpukit, gradcheck, layers, liveness,
+               losses, memory, memtrace, model, optim, perceptron, plot, preprocess, step, timing, train,
+               xor)
 from .model import MLP
 from .seeding import seed
 
@@ -24,6 +27,6 @@ try:  # one source of truth for the version: pyproject.toml
 except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-__all__ = ["MLP", "seed", "activations", "checks", "confidence", "data", "errors", "flops", "gpukit", "gradcheck",
+__all__ = ["MLP", "seed", "activations", "aligned", "checks", "confidence", "data", "errors", "flops", "gpukit", "gradcheck",
            "layers", "liveness", "losses", "memory", "memtrace", "model", "optim", "perceptron", "plot",
-           "preprocess", "timing", "train", "xor", "__version__"]
+           "preprocess", "step", "timing", "train", "xor", "__version__"]

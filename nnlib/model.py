@@ -13,6 +13,7 @@ import numpy as np
 
 import warnings
 
+from . import aligned
 from .errors import ConfigError, DataError, NonFiniteError, ShapeError, UnscaledInputWarning
 from .layers import (ACTIVATIONS, affine_backward, affine_forward, as_numeric, check_finite_rows,
                      sigmoid)
@@ -119,9 +120,11 @@ class MLP:
         rng = np.random.default_rng(seed)
         self.params = {}
         for i, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:]), start=1):
-            self.params[f"W{i}"] = init_weights(fan_in, fan_out, init=init, rng=rng, dtype=self.dtype)
+            # On cache-line boundaries: the step's matmuls and updates run faster (nnlib.aligned).
+            self.params[f"W{i}"] = aligned.copy(init_weights(fan_in, fan_out, init=init, rng=rng,
+                                                             dtype=self.dtype))
             if self.bias:
-                self.params[f"b{i}"] = np.zeros(fan_out, dtype=self.dtype)
+                self.params[f"b{i}"] = aligned.copy(np.zeros(fan_out, dtype=self.dtype))
 
     @property
     def num_layers(self):
@@ -324,7 +327,7 @@ class MLP:
             if not np.isfinite(arrays[name]).all():
                 raise NonFiniteError(f"{path}: parameter {name} holds NaN or infinite values; the "
                                      "model was saved after training diverged. Retrain it.")
-            model.params[name] = arrays[name].astype(model.dtype, copy=False)
+            model.params[name] = aligned.copy(arrays[name].astype(model.dtype, copy=False))
         extra = sorted(set(arrays) - set(model.params))
         if extra:
             raise ShapeError(f"{path}: unexpected arrays {extra}; the file does not match its own "

@@ -11,6 +11,7 @@ from .errors import (ConfigError, LabelError, NonFiniteError, ShapeError, Traini
 from .layers import as_numeric, check_finite_rows
 from .losses import LOSSES, check_labels, check_targets_finite
 from .optim import Optimizer, make_optimizer
+from .step import TrainStep, applies
 
 
 def _whole(value, what, *, minimum, example=None):
@@ -157,6 +158,9 @@ def fit(model, X, y, *, epochs, batch_size, lr=None, optimizer="sgd", val=None, 
     _check_batch_size(batch_size, len(X))
     val = _check_val(model, val)
     opt = _build_optimizer(model, optimizer, lr, optimizer_kwargs)
+    # The same numbers as model.loss + opt.step, without an array allocated per step
+    # (nnlib.step); the labels were checked above, once for the whole set.
+    planned = TrainStep(model, opt, check_labels=False) if applies(model, opt) else None
     rng = np.random.default_rng(seed)
     steps = -(-len(X) // batch_size)
     history = {"loss": [], "acc": [], "val_loss": [], "val_acc": [], "batch_loss": []}
@@ -166,7 +170,8 @@ def fit(model, X, y, *, epochs, batch_size, lr=None, optimizer="sgd", val=None, 
     try:
         for epoch in range(1, epochs + 1):
             for step, idx in enumerate(minibatches(len(X), batch_size=batch_size, rng=rng), start=1):
-                loss = _train_step(model, opt, X[idx], y[idx], watch, where=(epoch, step, steps, opt.lr))
+                loss = _train_step(model, opt, planned, X[idx], y[idx], watch,
+                                   where=(epoch, step, steps, opt.lr))
                 history["batch_loss"].append(loss)
                 if after_step is not None:
                     after_step(epoch, step, steps)
@@ -201,7 +206,7 @@ def _check_data(model, X, y, *, names):
                          f"features, shape (N, {sizes[0]}). Flatten images first, e.g. "
                          "nnlib.data.flatten_and_scale(images) or X.reshape(len(X), -1).")
     check_finite_rows(X, where=f"fit: {xn}")
-    _check_targets(model, y, name=yn)
+    y = _check_targets(model, y, name=yn)
     _warn_if_unscaled(X, xn)
     # Once here rather than in every step: float64 data for a float32 model is converted once.
     dtype = np.dtype(getattr(model, "dtype", X.dtype))
@@ -217,14 +222,16 @@ def _check_data(model, X, y, *, names):
 
 
 def _check_targets(model, y, *, name):
-    """The loss's own label checks, on the whole set: errors now, not after an epoch."""
+    """The loss's own label checks, on the whole set: errors now, not after an epoch.
+
+    Returns y, class labels as int64 (the dtype every step would convert them to).
+    """
     sizes = getattr(model, "sizes", None)
     if sizes is None:
-        return
+        return y
     kind = model.loss_name
     if kind == "cross_entropy":
-        check_labels(y, num_classes=sizes[-1], batch_size=len(y), where=f"fit: {name}")
-        return
+        return check_labels(y, num_classes=sizes[-1], batch_size=len(y), where=f"fit: {name}")
     if y.shape != (len(y), sizes[-1]):
         raise ShapeError(f"fit: {name} has shape {y.shape} but the model's {kind} output has shape "
                          f"(N, {sizes[-1]}); e.g. {name}.reshape(-1, 1) for one output unit.")
@@ -233,6 +240,7 @@ def _check_targets(model, y, *, name):
     if kind == "bce" and np.any((y < 0) | (y > 1)):
         raise LabelError(f"fit: {name} must hold targets in [0, 1] for loss='bce', found values from "
                          f"{y.min()} to {y.max()}.")
+    return y
 
 
 def _warn_if_unscaled(X, name):
@@ -347,22 +355,29 @@ def _diverged(where, reason):
     ) from None  # the message already holds the NonFiniteError it may replace
 
 
-def _train_step(model, opt, Xb, yb, watch, *, where):
+def _train_step(model, opt, planned, Xb, yb, watch, *, where):
     """One step: loss and gradients, divergence checks, update. Returns the batch loss.
 
-    fit has checked the data, so a NaN or inf met here was made by training.
+    ``planned``: the model's TrainStep, or None for model.loss + opt.step. fit has checked
+    the data, so a NaN or inf met here was made by training.
     """
     try:
         # Overflow warnings would only repeat what TrainingDiverged says.
         with np.errstate(over="ignore", invalid="ignore"):
-            loss, grads = model.loss(Xb, yb)
+            if planned is None:
+                loss, grads = model.loss(Xb, yb)
+            else:
+                loss = planned.loss(Xb, yb)
     except NonFiniteError as err:
         _diverged(where, f"values became NaN or infinite ({err})")
     if not np.isfinite(loss):
         _diverged(where, f"the loss became {loss}")
     watch.check(loss, where=where)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by the next step's checks
-        opt.step(grads)
+        if planned is None:
+            opt.step(grads)
+        else:
+            planned.update()
     return loss
 
 

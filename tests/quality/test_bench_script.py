@@ -46,7 +46,7 @@ def test_fused_step_is_the_same_sgd_step_as_nnlib(batch):
         assert np.isclose(nn_step(), fused(), rtol=1e-5)
 
 
-def test_script_runs_single_threaded_with_three_columns_and_a_plain_loop(tmp_path):
+def test_script_runs_single_threaded_with_four_columns_and_a_plain_loop(tmp_path):
     env = dict(os.environ, NNLIB_DATA=str(tmp_path), OPENBLAS_NUM_THREADS="2",
                OMP_NUM_THREADS="2")  # the parent's settings must not reach the timing
     out = subprocess.run([sys.executable, str(SCRIPT), "--batches", "1", "8", "--rounds", "2",
@@ -55,7 +55,7 @@ def test_script_runs_single_threaded_with_three_columns_and_a_plain_loop(tmp_pat
     assert out.returncode in (0, 1), out.stderr  # 1: a plain-loop disagreement on a busy machine
     assert "1 BLAS thread(s)" in out.stdout and "with 1 thread(s)" in out.stdout
     assert "loss on the same batch" in out.stdout and "fused" in out.stdout
-    for column in ("nnlib/torch", "nnlib/fused", "plain loop us", "of peak"):
+    for column in ("nnlib/torch", "nnlib/fused", "readable/fused", "plain loop us", "of peak"):
         assert column in out.stdout
     assert "batch-1 step no slower than its batch-8 step" in out.stdout
 
