@@ -117,7 +117,8 @@ class TrainStep:
         before any parameter changes, as model.loss does.
         """
         self._check_params()
-        buf = self._batch_buffers(self._check_batch(X, y))
+        y = self._check_batch(X, y)
+        buf = self._batch_buffers(len(X))
         self._forward(X, buf)
         logits = buf.out[-1]
         if not np.isfinite(logits).all():
@@ -183,7 +184,7 @@ class TrainStep:
     # --- checks and buffers --------------------------------------------------------
 
     def _check_batch(self, X, y):
-        """The batch size; ShapeError or DTypeError naming what is wrong with X or y."""
+        """The labels as integers; ShapeError, DTypeError or LabelError naming what is wrong."""
         model = self.model
         if not isinstance(X, np.ndarray) or X.dtype != model.dtype:
             got = X.dtype if isinstance(X, np.ndarray) else type(X).__name__
@@ -194,11 +195,12 @@ class TrainStep:
             raise ShapeError(f"TrainStep: X has shape {X.shape}; the model expects a batch "
                              f"(B, {model.sizes[0]}) with B >= 1.")
         if self.check:
-            check_labels(y, num_classes=model.sizes[-1], batch_size=len(X), where="TrainStep: y")
-        elif not isinstance(y, np.ndarray) or y.shape != (len(X),) or y.dtype.kind not in "iu":
+            return check_labels(y, num_classes=model.sizes[-1], batch_size=len(X),
+                                where="TrainStep: y")
+        if not isinstance(y, np.ndarray) or y.shape != (len(X),) or y.dtype.kind not in "iu":
             raise ShapeError(f"TrainStep: y must be ({len(X)},) integer labels; got "
                              f"{getattr(y, 'shape', type(y).__name__)}.")
-        return len(X)
+        return y
 
     def _batch_buffers(self, batch):
         if self._last is not None and len(self._last.rows) == batch:

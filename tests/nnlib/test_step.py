@@ -138,6 +138,12 @@ def test_bad_batches_are_named(X, y, error, message):
     assert all(np.array_equal(before[k], model.params[k]) for k in before)
 
 
+def test_checked_labels_may_be_whole_floats_as_in_model_loss():
+    (ref, _), (model, opt) = pair()
+    X, y = np.ones((3, 20), np.float32), np.array([0.0, 4.0, 2.0])
+    assert step.TrainStep(model, opt)(X, y) == ref.loss(X, y)[0]
+
+
 def test_unchecked_labels_still_need_an_integer_vector():
     (_, _), (model, opt) = pair()
     planned = step.TrainStep(model, opt, check_labels=False)
