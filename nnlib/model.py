@@ -124,7 +124,7 @@ class MLP:
             self.params[f"W{i}"] = aligned.copy(init_weights(fan_in, fan_out, init=init, rng=rng,
                                                              dtype=self.dtype))
             if self.bias:
-                self.params[f"b{i}"] = aligned.copy(np.zeros(fan_out, dtype=self.dtype))
+                self.params[f"b{i}"] = aligned.zeros(fan_out, self.dtype)
 
     @property
     def num_layers(self):

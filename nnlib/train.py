@@ -160,7 +160,8 @@ def fit(model, X, y, *, epochs, batch_size, lr=None, optimizer="sgd", val=None, 
     opt = _build_optimizer(model, optimizer, lr, optimizer_kwargs)
     # The same numbers as model.loss + opt.step, without an array allocated per step
     # (nnlib.step); the labels were checked above, once for the whole set.
-    planned = TrainStep(model, opt, check_labels=False) if applies(model, opt) else None
+    stepper = (TrainStep(model, opt, check_labels=False) if applies(model, opt)
+               else _ReadableStep(model, opt))
     rng = np.random.default_rng(seed)
     steps = -(-len(X) // batch_size)
     history = {"loss": [], "acc": [], "val_loss": [], "val_acc": [], "batch_loss": []}
@@ -170,7 +171,7 @@ def fit(model, X, y, *, epochs, batch_size, lr=None, optimizer="sgd", val=None, 
     try:
         for epoch in range(1, epochs + 1):
             for step, idx in enumerate(minibatches(len(X), batch_size=batch_size, rng=rng), start=1):
-                loss = _train_step(model, opt, planned, X[idx], y[idx], watch,
+                loss = _train_step(stepper, X[idx], y[idx], watch,
                                    where=(epoch, step, steps, opt.lr))
                 history["batch_loss"].append(loss)
                 if after_step is not None:
@@ -355,29 +356,37 @@ def _diverged(where, reason):
     ) from None  # the message already holds the NonFiniteError it may replace
 
 
-def _train_step(model, opt, planned, Xb, yb, watch, *, where):
-    """One step: loss and gradients, divergence checks, update. Returns the batch loss.
+class _ReadableStep:
+    """model.loss + opt.step behind TrainStep's two calls, for what TrainStep does not plan."""
 
-    ``planned``: the model's TrainStep, or None for model.loss + opt.step. fit has checked
-    the data, so a NaN or inf met here was made by training.
+    def __init__(self, model, opt):
+        self.model, self.opt, self._grads = model, opt, None
+
+    def loss(self, X, y):
+        loss, self._grads = self.model.loss(X, y)
+        return loss
+
+    def update(self):
+        self.opt.step(self._grads)
+
+
+def _train_step(stepper, Xb, yb, watch, *, where):
+    """One step: loss, divergence checks, update (stepper: a TrainStep or a _ReadableStep).
+    Returns the batch loss.
+
+    fit has checked the data, so a NaN or inf met here was made by training.
     """
     try:
         # Overflow warnings would only repeat what TrainingDiverged says.
         with np.errstate(over="ignore", invalid="ignore"):
-            if planned is None:
-                loss, grads = model.loss(Xb, yb)
-            else:
-                loss = planned.loss(Xb, yb)
+            loss = stepper.loss(Xb, yb)
     except NonFiniteError as err:
         _diverged(where, f"values became NaN or infinite ({err})")
     if not np.isfinite(loss):
         _diverged(where, f"the loss became {loss}")
     watch.check(loss, where=where)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported by the next step's checks
-        if planned is None:
-            opt.step(grads)
-        else:
-            planned.update()
+        stepper.update()
     return loss
 
 
