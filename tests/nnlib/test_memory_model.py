@@ -80,3 +80,57 @@ def test_naive_rules():
 def test_bad_arguments(kwargs):
     with pytest.raises(ConfigError):
         liveness.step_memory((784, 10), **kwargs)
+
+
+def _runs(*peaks):
+    """A measure() stand-in that returns the given peaks in turn, and counts its calls."""
+    seq = iter(peaks)
+    calls = []
+
+    def measure():
+        calls.append(1)
+        return {"peak": next(seq)}
+    return measure, calls
+
+
+def test_a_stray_allocation_is_measured_again():
+    # A thread's message landing in one run (+16 kB, as in a CI run) is outvoted.
+    measure, calls = _runs(608_336, 592_008, 592_008)
+    assert memtrace._agreed(measure) == {"peak": 592_008}
+    assert len(calls) == 3
+
+
+def test_a_quiet_measurement_is_taken_twice_only():
+    measure, calls = _runs(592_008, 592_008, 1)
+    assert memtrace._agreed(measure) == {"peak": 592_008}
+    assert len(calls) == 2
+
+
+def test_without_two_equal_runs_the_smallest_peak_is_kept():
+    peaks = [600_000 + 1000 * i for i in range(memtrace._TRIES)][::-1]
+    measure, calls = _runs(*peaks)
+    assert memtrace._agreed(measure) == {"peak": 600_000}
+    assert len(calls) == memtrace._TRIES
+
+
+def test_a_busy_thread_does_not_move_the_measurement():
+    import threading
+    import time
+
+    quiet = memtrace.measure_nnlib_inference((784, 128, 64, 10), batch=32)["peak"]
+    stop = threading.Event()
+
+    def chatter():  # like a message thread: a 16 kB burst now and then
+        while not stop.is_set():
+            burst = [bytes(2000) for _ in range(8)]
+            time.sleep(0.0003)
+            del burst
+    thread = threading.Thread(target=chatter, daemon=True)
+    thread.start()
+    try:
+        noisy = [memtrace.measure_nnlib_inference((784, 128, 64, 10), batch=32)["peak"]
+                 for _ in range(5)]
+    finally:
+        stop.set()
+        thread.join()
+    assert noisy == [quiet] * 5
