@@ -56,3 +56,34 @@ def test_every_runner_uses_short_polls(tmp_path):
     nb = new_notebook(cells=[new_code_cell("print(6 * 7)")])
     done = execute.run_notebook(nb, cwd=tmp_path, timeout=60)
     assert done.cells[0].outputs[0]["text"] == "42\n"
+
+
+def is_polled(kc) -> bool:
+    return getattr(kc.shell_channel.get_msg, "short_polls", False)
+
+
+def test_the_synchronous_way_in_polls_too():
+    # nbclient's setup_kernel (what nbgrader's Execute uses) calls start_new_kernel_client,
+    # a run_sync of nbclient's own coroutine: overriding the coroutine alone missed it.
+    km = execute.AsyncKernelManager(kernel_name=execute.KERNEL_NAME,
+                                    kernel_spec_manager=execute.CurrentEnvKernelSpecs())
+    client = execute.PolledClient(new_notebook(), km=km, timeout=60)
+    try:
+        with client.setup_kernel():
+            assert is_polled(client.kc)
+            assert client.wait_for_reply(client.kc.kernel_info())["content"]["status"] == "ok"
+    finally:
+        execute.shut_down(km)
+
+
+def test_the_graders_kernel_client_polls(tmp_path):
+    from nbclient import NotebookClient
+
+    from primer.grading import sandbox
+
+    grader = ResilientExecute()
+    grader._scratch = tmp_path
+    NotebookClient.__init__(grader, new_notebook(), None)  # as ResilientExecute._run_from
+    with grader.setup_kernel(env=sandbox.kernel_env(tmp_path)):
+        assert is_polled(grader.kc)
+        assert grader.wait_for_reply(grader.kc.kernel_info())["content"]["status"] == "ok"
