@@ -36,6 +36,11 @@ from primer.exits import CourseError
 REPO = Path(__file__).resolve().parents[2]
 COURSE_ID = "dl_primer"
 CONFIG = "nbgrader_config.py"
+# nbgrader 0.9's Autograde.autograde_preprocessors, Execute replaced (tests/term check it).
+AUTOGRADE_STEPS = ["primer.grading.autograde.PolledExecute", "nbgrader.preprocessors.IgnorePattern",
+                   "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
+                   "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
+                   "nbgrader.preprocessors.CheckCellMetadata"]
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n?(.*?)### END SOLUTION", re.S)
 
 
@@ -49,6 +54,7 @@ def all_chapters() -> list[str]:
 
 def config_text(due: dict[str, str], per_day: float, cap: float, method: str) -> str:
     dues = "".join(f"    {name!r}: {when!r},\n" for name, when in due.items())
+    steps = "".join(f"    {step!r},\n" for step in AUTOGRADE_STEPS)
     return f'''# The term's one config file: nbgrader reads it (nbgrader's commands and formgrader,
 # run in this folder), and so does `primer` (due dates, late policy).
 
@@ -67,6 +73,12 @@ c.AssignLatePenalties.plugin_class = "primer.term.late.LatePolicy"
 c.LatePolicy.method = {method!r}
 c.LatePolicy.per_day = {per_day!r}
 c.LatePolicy.cap = {cap!r}
+
+# nbgrader's own autograde (its command, formgrader's Autograde button): nbgrader's steps,
+# with its Execute reading the kernel's replies in short polls (primer/kernel_poll.py).
+# `primer autograde` puts its resilient steps in place of these.
+c.Autograde.autograde_preprocessors = [
+{steps}]
 
 # Seconds per cell before the grader stops it and goes on (an endless loop costs its
 # exercise only), seconds per notebook, address space per kernel.

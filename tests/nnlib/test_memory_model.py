@@ -101,13 +101,13 @@ def test_a_stray_allocation_is_measured_again():
 
 
 def test_a_quiet_measurement_is_taken_twice_only():
-    measure, calls = _runs(592_008, 592_008, 1)
-    assert memtrace._agreed(measure) == {"peak": 592_008}
+    measure, calls = _runs(592_008, 591_950, 1)
+    assert memtrace._agreed(measure) == {"peak": 591_950}  # within Python's own jitter
     assert len(calls) == 2
 
 
 def test_without_two_equal_runs_the_smallest_peak_is_kept():
-    peaks = [600_000 + 1000 * i for i in range(memtrace._TRIES)][::-1]
+    peaks = [600_000 + 1500 * i for i in range(memtrace._TRIES)][::-1]
     measure, calls = _runs(*peaks)
     assert memtrace._agreed(measure) == {"peak": 600_000}
     assert len(calls) == memtrace._TRIES
@@ -129,8 +129,9 @@ def test_a_busy_thread_does_not_move_the_measurement():
     thread.start()
     try:
         noisy = [memtrace.measure_nnlib_inference((784, 128, 64, 10), batch=32)["peak"]
-                 for _ in range(5)]
+                 for _ in range(3)]
     finally:
         stop.set()
         thread.join()
-    assert noisy == [quiet] * 5
+    # within the step's own jitter (~100 bytes with a second thread alive), not 16 kB off
+    assert all(abs(peak - quiet) <= memtrace._JITTER for peak in noisy), (quiet, noisy)
