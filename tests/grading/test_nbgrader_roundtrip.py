@@ -34,6 +34,7 @@ from traitlets.config import Config  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 from primer.authoring import corpus as wa  # noqa: E402
+from primer.term.course import AUTOGRADE_STEPS  # noqa: E402
 
 NOTEBOOKS = sorted((REPO / "solutions").glob("[0-9][0-9]_*.ipynb"))
 ASSIGNMENT = "dl_primer"
@@ -77,6 +78,9 @@ def grade_everything(root: Path, *, references: bool, wrong) -> tuple[Path, str]
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.db_url = f"sqlite:///{root}/gradebook.db"
     config.CourseDirectory.course_id = "dl_primer"
+    # nbgrader's autograde steps as a term's course folder configures them (primer term-init):
+    # its Execute reads replies in short polls (primer/kernel_poll.py), nothing else changed.
+    config.Autograde.autograde_preprocessors = AUTOGRADE_STEPS
     api = NbGraderAPI(config=config)
     result = api.generate_assignment(ASSIGNMENT)
     assert result["success"], result["error"]
