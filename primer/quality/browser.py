@@ -38,6 +38,8 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "-
 # Every cell in the DOM (JupyterLab otherwise renders only the cells near the viewport).
 SETTINGS = {"@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"}}
 RUN_TIMEOUT_S = 300
+SAVE_TIMEOUT_S = 30
+POLL_MS = 300  # how often a wait looks again
 WIDGET_ERRORS = ("Error displaying widget", "Loading widget...")
 
 
@@ -88,7 +90,7 @@ def run_all(page, lab, path: str, workspace: str) -> None:
         busy = page.evaluate("""() => [...document.querySelectorAll('.jp-InputPrompt')]
                                      .some(p => p.textContent.includes('[*]'))""")
         quiet = 0 if busy or page.locator(idle).count() == 0 else quiet + 1
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(POLL_MS)
     if quiet < 3:
         raise TimeoutError(f"{path}: still running after {RUN_TIMEOUT_S} s")
 
@@ -102,15 +104,30 @@ def accept_kernel_dialog(page) -> None:
 
 
 def save(page, lab, path: str):
-    """Save from the browser and read the notebook back as the server stored it."""
+    """Save from the browser and read the notebook back as the server stored it.
+
+    Waits until the server's copy is newer than before and the tab is no longer marked
+    unsaved (a fixed 1.5-s wait before, 22 times a suite run), at most SAVE_TIMEOUT_S."""
     import nbformat
 
+    before = last_modified(lab, path)
     page.keyboard.press("Control+s")
-    page.wait_for_timeout(1500)
+    deadline = time.monotonic() + SAVE_TIMEOUT_S
+    while True:
+        page.wait_for_timeout(200)
+        if last_modified(lab, path) != before and page.locator(".jp-mod-dirty").count() == 0:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path}: not saved within {SAVE_TIMEOUT_S} s of Ctrl+S")
     status, body = lab.get(f"/api/contents/{path}?content=1&type=notebook")
     if status != 200:
         raise RuntimeError(f"{path}: could not read the saved notebook back ({status})")
     return nbformat.from_dict(body["content"])
+
+
+def last_modified(lab, path: str) -> str | None:
+    status, body = lab.get(f"/api/contents/{path}?content=0")
+    return body.get("last_modified") if status == 200 and isinstance(body, dict) else None
 
 
 def output_problems(nb, *, solution: bool) -> list[str]:
@@ -168,7 +185,7 @@ def slider_changes_output(page, facts: dict[str, int]) -> str:
     page.keyboard.press("ArrowRight")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(POLL_MS)
         if area.inner_html() != before and "[*]" not in page.locator(".jp-NotebookPanel").inner_text():
             facts["slider_changed_output"] = 1
             return ""
