@@ -205,7 +205,12 @@ def console_problems(messages: list[str]) -> list[str]:
     return [f"browser console: {m[:200]}" for m in messages]
 
 
-def check_notebook(browser, lab, folder: str, name: str, *, shots: Path, workspace: str) -> Report:
+def check_notebook(browser, lab, folder: str, name: str, *, shots: Path, workspace: str,
+                   stopping: list | None = None) -> Report:
+    """Check one notebook; its kernel is shut down in a thread added to `stopping` (the
+    server takes about a second to stop a kernel; the next notebook need not wait)."""
+    import threading
+
     import nbformat
 
     report, started = Report(f"{folder}/{name}"), time.monotonic()
@@ -232,7 +237,12 @@ def check_notebook(browser, lab, folder: str, name: str, *, shots: Path, workspa
         report.problems.append(f"{type(error).__name__}: {str(error)[:300]}")
     finally:
         context.close()
-        shut_down_kernels(lab, f"{folder}/{name}")
+        stop = threading.Thread(target=shut_down_kernels, args=(lab, f"{folder}/{name}"))
+        stop.start()
+        if stopping is None:
+            stop.join()
+        else:
+            stopping.append(stop)
     report.seconds = time.monotonic() - started
     return report
 
@@ -247,6 +257,7 @@ def check(folders: list[str], *, only: list[str] | None = None, shots: Path) -> 
         command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", "--allow-root"]
         with lab_server(command, cwd=root, settings_extra=SETTINGS) as lab, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)
+            stopping = []
             try:
                 reports = []
                 for folder in folders:
@@ -254,10 +265,13 @@ def check(folders: list[str], *, only: list[str] | None = None, shots: Path) -> 
                                    if not only or q.stem in only)
                     for number, name in enumerate(names):
                         reports.append(check_notebook(browser, lab, folder, name, shots=shots,
-                                                      workspace=f"{folder}-{number}"))
+                                                      workspace=f"{folder}-{number}",
+                                                      stopping=stopping))
                 return reports
             finally:
                 browser.close()
+                for stop in stopping:
+                    stop.join()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
