@@ -206,7 +206,7 @@ def console_problems(messages: list[str]) -> list[str]:
 
 
 def check_notebook(browser, lab, folder: str, name: str, *, shots: Path, workspace: str,
-                   stopping: list | None = None) -> Report:
+                   stopping: list) -> Report:
     """Check one notebook; its kernel is shut down in a thread added to `stopping` (the
     server takes about a second to stop a kernel; the next notebook need not wait)."""
     import threading
@@ -239,10 +239,7 @@ def check_notebook(browser, lab, folder: str, name: str, *, shots: Path, workspa
         context.close()
         stop = threading.Thread(target=shut_down_kernels, args=(lab, f"{folder}/{name}"))
         stop.start()
-        if stopping is None:
-            stop.join()
-        else:
-            stopping.append(stop)
+        stopping.append(stop)
     report.seconds = time.monotonic() - started
     return report
 

@@ -40,7 +40,7 @@ from traitlets import Unicode
 from primer import exits
 from primer.exits import CourseError
 from primer.grading.grade import WORKER_START  # fresh interpreters, never forks (see there)
-from primer.term.course import Course, meta
+from primer.term.course import AUTOGRADE_STEPS, Course, meta
 
 RUBRIC_MARK = "primer_rubric"
 
@@ -66,18 +66,16 @@ def nbgrader_config(course: Course, chapter: str, student: str, work: Path):
     """The course's config with the resilient steps put into nbgrader's autograde."""
     from copy import deepcopy
 
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds,
-                                        IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec,
-                                        SaveAutoGrades)
+    from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells,
+                                        OverwriteKernelspec)
 
     from primer.grading.autograde import ResilientExecute
 
     config = deepcopy(course.config)
     config.Autograde.sanitize_preprocessors = [RestoreDeletedCells, ClearOutput, DeduplicateIds,
                                                OverwriteKernelspec, OverwriteCells, CheckCellMetadata]
-    config.Autograde.autograde_preprocessors = [ResilientExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                                LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+    # The folder's own steps (nbgrader's, primer/term/course.py) with the resilient Execute first.
+    config.Autograde.autograde_preprocessors = [ResilientExecute, *AUTOGRADE_STEPS[1:]]
     config.RestoreDeletedCells.release = str(course.path("release", ".", chapter).resolve())
     config.RestoreDeletedCells.notes_file = str(work / "notes.json")
     config.ResilientExecute.scratch_root = str(work / "scratch")

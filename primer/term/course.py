@@ -36,7 +36,8 @@ from primer.exits import CourseError
 REPO = Path(__file__).resolve().parents[2]
 COURSE_ID = "dl_primer"
 CONFIG = "nbgrader_config.py"
-# nbgrader 0.9's Autograde.autograde_preprocessors, Execute replaced (tests/term check it).
+# nbgrader 0.9's Autograde.autograde_preprocessors with Execute polled (tests/term check it);
+# `primer autograde` puts its ResilientExecute in place of the first.
 AUTOGRADE_STEPS = ["primer.grading.autograde.PolledExecute", "nbgrader.preprocessors.IgnorePattern",
                    "nbconvert.preprocessors.ClearMetadataPreprocessor", "nbgrader.preprocessors.LimitOutput",
                    "nbgrader.preprocessors.SaveAutoGrades", "nbgrader.preprocessors.AssignLatePenalties",
